@@ -1,0 +1,35 @@
+# Two commands: `make reproduce` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PROFILE ?= default
+OUT    ?=
+STAMP  := $(VENV)/.installed
+
+.PHONY: reproduce test setup bench clean-cache clean
+
+setup: $(STAMP)
+
+# The stamp depends on the pins, so editing requirements.txt reinstalls.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name secretlab --display-name "Python (secretlab)" >/dev/null
+	touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(PY) -m secretlab reproduce --profile $(PROFILE) $(if $(OUT),--out $(OUT),)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m secretlab bench
+
+clean-cache:
+	rm -rf .cache
+
+clean:
+	rm -rf $(VENV) .cache runs

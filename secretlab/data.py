@@ -1,0 +1,278 @@
+"""Trajectory datasets: collect, pad, save and load.
+
+A :class:`TrajectoryDataset` holds N padded trajectories of one Triggers maze
+distribution, with everything later stages need: the crops and actions the
+reward model reads, the rewards it predicts, the true-state keys the potential
+is keyed on, the trigger-activation flags that are the credit ground truth, and
+each trajectory's maze. Datasets are cached as plain ``.npz`` files (no pickle)
+under a hash of their :class:`DatasetConfig`.
+
+Maze seeds come from disjoint ranges per *split* (``train``, ``heldout``,
+``target``), so held-out evaluation never reuses a training seed.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+
+from secretlab.cache import cached_npz
+from secretlab.envs.batched import BatchedTriggers
+from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig
+
+Split = Literal["train", "heldout", "target"]
+SPLITS: tuple[str, ...] = ("train", "heldout", "target")
+_SPLIT_OFFSET = {"train": 0, "heldout": 10**15, "target": 2 * 10**15}
+_SEED_STRIDE = 10**9
+
+#: A policy maps (crops (B,3,3,3) uint8, state keys (B,), rng) to actions (B,) ints.
+Policy = Callable[[np.ndarray, np.ndarray, np.random.Generator], np.ndarray]
+
+
+def uniform_random_policy(obs: np.ndarray, state: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The paper's data-collection policy: each action with probability 1/4."""
+    return rng.integers(0, N_ACTIONS, size=len(state))
+
+
+def maze_seeds(split: Split, seed: int, n: int) -> np.ndarray:
+    """Maze seeds of a split: ``offset(split) + seed·1e9 + [0, n)`` (disjoint across splits)."""
+    if split not in _SPLIT_OFFSET:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if not 0 <= seed < 10**6:
+        raise ValueError(f"seed must be in [0, 1e6), got {seed}")
+    if not 0 <= n <= _SEED_STRIDE:
+        raise ValueError(f"n must be in [0, 1e9], got {n}")
+    return _SPLIT_OFFSET[split] + seed * _SEED_STRIDE + np.arange(n, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """What identifies a dataset (and its cache entry)."""
+
+    env: TriggersConfig = field(default_factory=TriggersConfig)
+    """The maze distribution."""
+    n_trajectories: int = 1000
+    """Number of episodes (one per maze unless ``fixed_maze_seed`` is set)."""
+    seed: int = 0
+    """Seeds the action draws and picks the maze-seed block within the split."""
+    split: Split = "train"
+    """Which disjoint block of maze seeds to use."""
+    fixed_maze_seed: int | None = None
+    """If set, every episode runs in this one maze (the target side of transfer)."""
+    policy: str = "uniform_random"
+    """Name of the policy (part of the cache key; custom callables pass their own)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n_trajectories, bool) or not isinstance(self.n_trajectories, (int, np.integer)) \
+                or self.n_trajectories < 1:
+            raise ValueError(f"n_trajectories must be an integer >= 1, got {self.n_trajectories!r}")
+        if self.split not in _SPLIT_OFFSET:
+            raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+
+
+@dataclass
+class TrajectoryDataset:
+    """N padded trajectories; T = the maze horizon. Padding: action -1, state -1.
+
+    Per step t the model reads ``(obs[:, t], actions[:, t])`` and predicts
+    ``sign(rewards[:, t])``; ``states[:, t]`` is the true state *before* the
+    action and ``states[:, t + 1]`` the one it led into.
+    """
+
+    config: DatasetConfig
+    obs: np.ndarray
+    """(N, T, 3, 3, 3) uint8 crops seen before each action."""
+    actions: np.ndarray
+    """(N, T) int64 actions, -1 on padding."""
+    rewards: np.ndarray
+    """(N, T) float32 rewards of each step, 0 on padding."""
+    states: np.ndarray
+    """(N, T + 1) int64 true-state keys, -1 on padding."""
+    activated: np.ndarray
+    """(N, T) bool: this step's action activated a trigger (credit ground truth)."""
+    lengths: np.ndarray
+    """(N,) int64 episode lengths."""
+    terminated: np.ndarray
+    """(N,) bool: episode ended by collecting every prize (else truncated)."""
+    maze_seeds: np.ndarray
+    """(N,) int64 the seed each trajectory's maze was drawn from."""
+    layouts: Layout
+    """Stacked mazes: agent (N, 2), triggers (N, nT, 2), prizes (N, nP, 2)."""
+
+    # ----------------------------------------------------------- properties
+    @property
+    def n(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def horizon(self) -> int:
+        return self.actions.shape[1]
+
+    @property
+    def mask(self) -> np.ndarray:
+        """(N, T) bool, True on real (unpadded) steps."""
+        return np.arange(self.horizon)[None, :] < self.lengths[:, None]
+
+    @property
+    def reward_sign(self) -> np.ndarray:
+        """(N, T) int64 sign(r) in {-1, 0, 1}: the classification target."""
+        return np.sign(self.rewards).astype(np.int64)
+
+    @property
+    def agent_cells(self) -> np.ndarray:
+        """(N, T + 1, 2) agent (row, col) per step, -1 on padding (decoded from ``states``)."""
+        n_bits = self.config.env.n_triggers + self.config.env.n_prizes
+        cell = np.where(self.states >= 0, self.states >> n_bits, -1)
+        rc = np.stack(np.divmod(cell, self.config.env.size), axis=-1)
+        return np.where(self.states[..., None] >= 0, rc, -1)
+
+    def subset(self, index: np.ndarray | slice) -> "TrajectoryDataset":
+        """A dataset view of some trajectories (same config)."""
+        return TrajectoryDataset(
+            self.config, self.obs[index], self.actions[index], self.rewards[index],
+            self.states[index], self.activated[index], self.lengths[index],
+            self.terminated[index], self.maze_seeds[index],
+            Layout(*(x[index] for x in self.layouts)),
+        )
+
+    def summary(self) -> dict[str, float]:
+        """Outcome shares: episodes with a +1, with a -1, solved, mean length."""
+        return {
+            "n_trajectories": int(self.n),
+            "share_positive": float((self.rewards > 0).any(1).mean()),
+            "share_negative": float((self.rewards < 0).any(1).mean()),
+            "share_solved": float((self.terminated & ~(self.rewards < 0).any(1)).mean()),
+            "share_terminated": float(self.terminated.mean()),
+            "mean_length": float(self.lengths.mean()),
+            "positive_steps": int((self.rewards > 0).sum()),
+            "negative_steps": int((self.rewards < 0).sum()),
+        }
+
+    # ------------------------------------------------------------- storage
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "obs": self.obs, "actions": self.actions, "rewards": self.rewards,
+            "states": self.states, "activated": self.activated, "lengths": self.lengths,
+            "terminated": self.terminated, "maze_seeds": self.maze_seeds,
+            "layout_agent": self.layouts.agent, "layout_triggers": self.layouts.triggers,
+            "layout_prizes": self.layouts.prizes,
+            "config_json": np.frombuffer(json.dumps(_config_to_dict(self.config)).encode(), dtype=np.uint8),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "TrajectoryDataset":
+        config = _config_from_dict(json.loads(arrays["config_json"].tobytes().decode()))
+        return cls(
+            config, arrays["obs"], arrays["actions"].astype(np.int64), arrays["rewards"],
+            arrays["states"], arrays["activated"], arrays["lengths"], arrays["terminated"],
+            arrays["maze_seeds"],
+            Layout(arrays["layout_agent"], arrays["layout_triggers"], arrays["layout_prizes"]),
+        )
+
+    def save(self, path: str | Path) -> None:
+        from secretlab.cache import save_npz
+
+        save_npz(path, self.to_arrays())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrajectoryDataset":
+        from secretlab.cache import load_npz
+
+        return cls.from_arrays(load_npz(path))
+
+
+def _config_to_dict(config: DatasetConfig) -> dict:
+    d = asdict(config)
+    return d
+
+
+def _config_from_dict(d: dict) -> DatasetConfig:
+    env = TriggersConfig(**d.pop("env"))
+    return DatasetConfig(env=env, **d)
+
+
+# ------------------------------------------------------------------ collection
+def collect(
+    config: DatasetConfig,
+    policy: Policy | None = None,
+    batch_size: int = 4096,
+    progress: bool = False,
+) -> TrajectoryDataset:
+    """Roll out ``config.n_trajectories`` episodes with ``policy`` (default uniform random).
+
+    Episodes run in batches of ``batch_size`` mazes on :class:`BatchedTriggers`;
+    finished episodes stay frozen (masked) until the whole batch is done.
+    Deterministic given ``config`` and ``batch_size``.
+    """
+    policy = uniform_random_policy if policy is None else policy
+    env_cfg = config.env
+    N, T = config.n_trajectories, env_cfg.horizon
+    if config.fixed_maze_seed is not None:
+        seeds = np.full(N, int(config.fixed_maze_seed), dtype=np.int64)
+    else:
+        seeds = maze_seeds(config.split, config.seed, N)
+    rng = np.random.default_rng([config.seed, _SPLIT_OFFSET[config.split] // 10**15, 7])
+
+    obs = np.zeros((N, T, 3, 3, 3), np.uint8)
+    actions = np.full((N, T), -1, np.int64)
+    rewards = np.zeros((N, T), np.float32)
+    states = np.full((N, T + 1), -1, np.int64)
+    activated = np.zeros((N, T), bool)
+    lengths = np.zeros(N, np.int64)
+    terminated = np.zeros(N, bool)
+    layouts = []
+
+    starts = range(0, N, batch_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="collect", unit="batch")
+    for start in starts:
+        stop = min(start + batch_size, N)
+        env = BatchedTriggers(env_cfg, stop - start, obs_mode="crop")
+        o = env.reset(seeds=seeds[start:stop])
+        layouts.append(env.layouts)
+        alive = np.ones(stop - start, bool)
+        rows = np.arange(start, stop)
+        states[rows, 0] = env.state
+        for t in range(T):
+            a = np.asarray(policy(o, env.state, rng), dtype=np.int64)
+            a = np.where(alive, a, 0)  # frozen envs still step; their outputs are discarded
+            step = env.step(a)
+            live = rows[alive]
+            obs[live, t] = o[alive]
+            actions[live, t] = a[alive]
+            rewards[live, t] = step.reward[alive]
+            activated[live, t] = step.activated[alive]
+            states[live, t + 1] = step.state[alive]
+            done = alive & (step.terminated | step.truncated)
+            lengths[rows[done]] = t + 1
+            terminated[rows[done]] = step.terminated[done]
+            alive &= ~done
+            if not alive.any():
+                break
+            o = step.obs
+    stacked = Layout(*(np.concatenate(parts) for parts in zip(*layouts)))
+    return TrajectoryDataset(config, obs, actions, rewards, states, activated, lengths,
+                             terminated, seeds, stacked)
+
+
+def load_or_collect(config: DatasetConfig, progress: bool = False, refresh: bool = False) -> TrajectoryDataset:
+    """The cached dataset for ``config`` (uniform random policy), collecting it if needed."""
+    if config.policy != "uniform_random":
+        raise ValueError(
+            f"load_or_collect only knows policy='uniform_random', got {config.policy!r}; "
+            "call collect(config, policy=...) for other policies"
+        )
+    arrays, _ = cached_npz(
+        "datasets", config, lambda: collect(config, progress=progress).to_arrays(), refresh=refresh
+    )
+    return TrajectoryDataset.from_arrays(arrays)
+
+
+def with_env(config: DatasetConfig, **env_changes) -> DatasetConfig:
+    """A copy of ``config`` with some maze-distribution fields changed."""
+    return replace(config, env=replace(config.env, **env_changes))

@@ -1,0 +1,103 @@
+"""Drawing helpers shared by notebooks, widgets and the env's ``render``.
+
+Colours follow the paper's Figure 1: the agent is yellow, triggers red,
+prizes pink, walls dark grey.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+AGENT = (0.98, 0.82, 0.10)
+TRIGGER = (0.85, 0.15, 0.15)
+PRIZE = (0.96, 0.45, 0.75)
+WALL = (0.25, 0.25, 0.25)
+FLOOR = (0.97, 0.97, 0.97)
+
+
+def maze_rgb(size: int, agent: Sequence[int] | None, triggers: np.ndarray, prizes: np.ndarray,
+             cell_px: int = 16) -> np.ndarray:
+    """An (H, W, 3) uint8 picture of a maze with its wall border (for ``render``)."""
+    grid = np.empty((size + 2, size + 2, 3))
+    grid[:] = WALL
+    grid[1:-1, 1:-1] = FLOOR
+    for pos, colour in [(p, TRIGGER) for p in np.asarray(triggers).reshape(-1, 2)] + \
+                       [(p, PRIZE) for p in np.asarray(prizes).reshape(-1, 2)]:
+        grid[pos[0] + 1, pos[1] + 1] = colour
+    if agent is not None:
+        grid[agent[0] + 1, agent[1] + 1] = AGENT
+    img = (grid * 255).astype(np.uint8)
+    return np.kron(img, np.ones((cell_px, cell_px, 1), dtype=np.uint8))
+
+
+def draw_maze(ax, size: int, agent=None, triggers=(), prizes=(), values: np.ndarray | None = None,
+              cmap: str = "Reds", vmin: float | None = None, vmax: float | None = None,
+              path: np.ndarray | None = None, path_values: np.ndarray | None = None,
+              title: str | None = None, colorbar_label: str | None = None, annotate_order: bool = True):
+    """Draw a maze on a matplotlib axis.
+
+    ``values`` (size, size) colours the floor (a heatmap, NaN = no data);
+    ``path`` (L, 2) draws the agent's route, coloured by ``path_values`` (L,) if given.
+    Triggers are numbered in activation order of the layout when ``annotate_order``.
+    Returns the image artist of ``values`` (or None) for a colorbar.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    ax.set_xlim(-1.5, size + 0.5)
+    ax.set_ylim(size + 0.5, -1.5)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.add_patch(Rectangle((-1.5, -1.5), size + 2, size + 2, color=WALL, zorder=0))
+    im = None
+    if values is None:
+        ax.add_patch(Rectangle((-0.5, -0.5), size, size, color=FLOOR, zorder=1))
+    else:
+        im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=vmin, vmax=vmax,
+                       extent=(-0.5, size - 0.5, size - 0.5, -0.5), zorder=1)
+        ax.add_patch(Rectangle((-0.5, -0.5), size, size, fill=False, ec="k", lw=0.5, zorder=1.5))
+        if colorbar_label is not None:
+            plt.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label=colorbar_label)
+    for r in range(size + 1):
+        ax.plot([-0.5, size - 0.5], [r - 0.5, r - 0.5], color="0.85", lw=0.5, zorder=1.6)
+        ax.plot([r - 0.5, r - 0.5], [-0.5, size - 0.5], color="0.85", lw=0.5, zorder=1.6)
+    for i, p in enumerate(np.asarray(triggers).reshape(-1, 2)):
+        ax.add_patch(Rectangle((p[1] - 0.4, p[0] - 0.4), 0.8, 0.8, fill=values is None, color=TRIGGER,
+                               lw=2.5, zorder=3))
+        if annotate_order:
+            ax.text(p[1], p[0], f"T{i + 1}", ha="center", va="center", fontsize=7, zorder=4,
+                    color="white" if values is None else TRIGGER, weight="bold")
+    for p in np.asarray(prizes).reshape(-1, 2):
+        ax.add_patch(Rectangle((p[1] - 0.4, p[0] - 0.4), 0.8, 0.8, fill=values is None, color=PRIZE,
+                               lw=2.5, zorder=3))
+    if path is not None and len(path) > 0:
+        path = np.asarray(path)
+        jitter = np.linspace(-0.15, 0.15, len(path))[:, None] * 0  # straight segments read better
+        xy = path[:, ::-1] + jitter
+        if path_values is None:
+            ax.plot(xy[:, 0], xy[:, 1], color="0.3", lw=1.2, alpha=0.7, zorder=5)
+        else:
+            from matplotlib.collections import LineCollection
+
+            segs = np.stack([xy[:-1], xy[1:]], axis=1)
+            lc = LineCollection(segs, cmap="viridis", zorder=5, lw=2.5)
+            lc.set_array(np.asarray(path_values)[1:])
+            ax.add_collection(lc)
+    if agent is not None:
+        ax.add_patch(Rectangle((agent[1] - 0.35, agent[0] - 0.35), 0.7, 0.7, color=AGENT, zorder=6, ec="k"))
+    if title:
+        ax.set_title(title, fontsize=9)
+    return im
+
+
+def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
+    """Save a figure atomically as PNG (a rerun never leaves a truncated image)."""
+    from secretlab.cache import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+    return path
