@@ -1,0 +1,1 @@
+"""Benchmarks discovered by :mod:`secretlab.bench`: functions ``bench_*(quick) -> list[Measurement]``."""
