@@ -276,3 +276,38 @@ def load_or_collect(config: DatasetConfig, progress: bool = False, refresh: bool
 def with_env(config: DatasetConfig, **env_changes) -> DatasetConfig:
     """A copy of ``config`` with some maze-distribution fields changed."""
     return replace(config, env=replace(config.env, **env_changes))
+
+
+#: The maze distributions the paper uses (Triggers experiments and App. A.2's 4th scenario).
+PAPER_SCENARIOS: tuple[TriggersConfig, ...] = (
+    TriggersConfig(8, 1, 1), TriggersConfig(8, 1, 2), TriggersConfig(8, 3, 1),
+    TriggersConfig(8, 2, 2), TriggersConfig(12, 1, 1), TriggersConfig(12, 1, 2),
+)
+
+
+def scenario_name(env: TriggersConfig) -> str:
+    """Short label, e.g. ``8x8 3T/1P`` (``inv`` marks inverted dynamics)."""
+    return f"{env.size}x{env.size} {env.n_triggers}T/{env.n_prizes}P" + (" inv" if env.inverted else "")
+
+
+def random_policy_table(scenarios: tuple[TriggersConfig, ...] = PAPER_SCENARIOS, n_episodes: int = 4000,
+                        horizons: tuple[int | None, ...] = (50, 100, 200, None), seed: int = 0):
+    """Outcome shares of a uniform random policy per scenario and horizon (a pandas DataFrame).
+
+    ``None`` in ``horizons`` is the scenario's default ``max_steps``. One row per
+    (scenario, horizon) with the :meth:`TrajectoryDataset.summary` columns.
+    """
+    import pandas as pd
+
+    rows = []
+    for env in scenarios:
+        seen: set[int] = set()
+        for horizon in horizons:
+            cfg = replace(env, max_steps=horizon)
+            if cfg.horizon in seen:
+                continue
+            seen.add(cfg.horizon)
+            ds = collect(DatasetConfig(cfg, n_trajectories=n_episodes, seed=seed, split="heldout"))
+            rows.append({"scenario": scenario_name(env), "max_steps": cfg.horizon,
+                         "default_horizon": cfg.horizon == env.horizon, **ds.summary()})
+    return pd.DataFrame(rows)

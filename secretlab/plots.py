@@ -101,3 +101,25 @@ def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
     return path
+
+
+def crop_rgb(crop: np.ndarray) -> np.ndarray:
+    """A (3, 3, 3) channel-first crop (wall, trigger, prize) as a (3, 3, 3) RGB float image.
+
+    The centre cell is the agent (always there, so the crop has no agent channel).
+    """
+    crop = np.asarray(crop)
+    img = np.empty(crop.shape[1:] + (3,))
+    img[:] = FLOOR
+    img[crop[0] == 1] = WALL
+    img[crop[1] == 1] = TRIGGER
+    img[crop[2] == 1] = PRIZE
+    c = crop.shape[1] // 2
+    img[c, c] = AGENT
+    return img
+
+
+def draw_layout(ax, layout, index: int, size: int, title: str | None = None, **kwargs):
+    """Draw maze ``index`` of a stacked :class:`~secretlab.envs.triggers.Layout`."""
+    return draw_maze(ax, size, layout.agent[index], layout.triggers[index], layout.prizes[index],
+                     title=title, **kwargs)

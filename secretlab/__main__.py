@@ -1,0 +1,5 @@
+import sys
+
+from secretlab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,85 @@
+"""The command line: `secretlab reproduce` and `secretlab bench` (SPEC §3.5-§3.6)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secretlab.runner import select_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args, check=True):
+    return subprocess.run([sys.executable, "-m", "secretlab", *args], cwd=ROOT, capture_output=True,
+                          text=True, check=check, timeout=600)
+
+
+def test_reproduce_writes_notebooks_json_figures_and_report(tmp_path):
+    out = tmp_path / "run"
+    proc = cli("reproduce", "--profile", "smoke", "--only", "01", "--out", str(out), "--no-progress")
+    assert "ok in" in proc.stdout
+    assert (out / "01_triggers.ipynb").exists() and (out / "01_triggers.json").exists()
+    assert list((out / "figures").glob("01_triggers_*.png"))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ok"] and summary["profile"] == "smoke" and "01_triggers" in summary["notebooks"]
+    report = (out / "REPORT.md").read_text()
+    assert "01_triggers" in report and "paper" in report
+
+
+def test_failing_notebook_exits_nonzero_and_names_notebook_and_cell(tmp_path):
+    import nbformat
+
+    from secretlab.runner import reproduce
+
+    books = tmp_path / "nbs"
+    books.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    params = nbformat.v4.new_code_cell('profile = "default"\nseed = 0\noutput_dir = "."')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise RuntimeError('boom')")]
+    nbformat.write(nb, books / "99_broken.ipynb")
+    lines = []
+    import secretlab.runner as runner
+
+    original = runner.notebooks_dir
+    runner.notebooks_dir = lambda: books
+    try:
+        result = reproduce("smoke", None, tmp_path / "out", progress=False, echo=lines.append)
+    finally:
+        runner.notebooks_dir = original
+    assert not result.ok
+    message = "\n".join(lines)
+    assert "99_broken.ipynb" in message and "RuntimeError: boom" in message and "cell" in message
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["ok"] is False and summary["notebooks"]["99_broken"]["failed_cell"] is not None
+
+
+def test_only_with_an_unknown_name_is_a_clear_error():
+    proc = cli("reproduce", "--only", "nonexistent", check=False)
+    assert proc.returncode == 2 and "--only 'nonexistent' matches no notebook" in proc.stderr
+
+
+def test_bad_profile_is_rejected_with_the_allowed_values():
+    proc = cli("reproduce", "--profile", "huge", check=False)
+    assert proc.returncode == 2 and "smoke" in proc.stderr and "paper" in proc.stderr
+
+
+def test_select_notebooks_by_number_stem_and_substring():
+    assert [p.stem for p in select_notebooks(["01"])] == ["01_triggers"]
+    assert [p.stem for p in select_notebooks(["01_triggers"])] == ["01_triggers"]
+    assert [p.stem for p in select_notebooks(["triggers"])] == ["01_triggers"]
+
+
+def test_bench_quick_json_schema():
+    proc = cli("bench", "--quick", "--json", "--only", "env_stepping", "collect_trajectories")
+    payload = json.loads(proc.stdout)
+    names = [m["name"] for m in payload["measurements"]]
+    assert "collect_env_steps_per_s" in names and "collect_trajectories_per_s" in names
+    prefixes = ("collect_", "train_", "infer_", "qlearning_", "dqn_", "potential_", "inspector_")
+    for m in payload["measurements"]:
+        assert m["name"].startswith(prefixes) and {"name", "value", "unit"} <= set(m)
+        if "reference" in m:
+            assert m["ratio"] == pytest.approx(m["value"] / m["reference_value"], rel=1e-6) or "duration" in m.get("note", "")

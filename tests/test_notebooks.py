@@ -1,0 +1,60 @@
+"""Every notebook runs headless through papermill at profile="smoke" and keeps the contract (SPEC §3.2)."""
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from secretlab.runner import list_notebooks, run_notebook
+
+NOTEBOOKS = list_notebooks()
+
+
+def test_the_series_exists():
+    assert NOTEBOOKS, "no notebooks found in notebooks/"
+    assert NOTEBOOKS[0].stem.startswith("0")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs_and_with_a_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one cell must be tagged 'parameters'"
+    source = params[0].source
+    for name in ("profile", "seed", "output_dir"):
+        assert f"{name} =" in source, f"parameters cell lacks {name}"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, "commit notebooks without outputs"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_at_smoke(path, tmp_path):
+    outcome = run_notebook(path, tmp_path, profile="smoke", seed=0, progress=False)
+    assert outcome.ok, f"{path.name} failed at cell {outcome.failed_cell}: {outcome.error}"
+    result = json.loads((tmp_path / f"{path.stem}.json").read_text())
+    assert result["notebook"] == path.stem and result["profile"] == "smoke"
+    figures = list((tmp_path / "figures").glob("*.png"))
+    assert figures, "the notebook wrote no figure"
+    for fig in figures:
+        assert fig.stat().st_size > 1000, f"{fig.name} looks empty"
+    check = CONTRACT_CHECKS.get(path.stem)
+    if check:
+        check(result)
+
+
+def _check_credit(result):
+    assert isinstance(result["scenarios"], list) and result["scenarios"]
+    for s in result["scenarios"]:
+        assert {"size", "n_triggers", "n_prizes", "precision", "recall", "n_rows"} <= set(s)
+    assert 0 <= result["mean_precision"] <= 1 and 0 <= result["mean_recall"] <= 1
+
+
+def _check_in_domain(result):
+    for arm in ("q_learning", "q_learning_secret"):
+        assert arm in result, f"arm {arm} missing"
+        assert "episodes_to_80" in result[arm]
+
+
+CONTRACT_CHECKS = {"03_credit": _check_credit, "04_in_domain_transfer": _check_in_domain}
