@@ -1,0 +1,251 @@
+"""The credit inspector: view-model data on hand-checkable inputs, and the widget driven from Python.
+
+The reward model here is an *oracle* stand-in written in torch: it reads the
+same crops and actions as SECRET, predicts the sign exactly and puts all its
+attention on the steps that activated a trigger. Its credit is perfect by
+construction, so precision/recall must be exactly 1 and the credit must sit on
+the trigger cell; anything else is a bug in the inspector's bookkeeping.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import secretlab.widgets as widgets
+from secretlab.envs.triggers import ACTION_DELTAS, TriggersConfig
+from secretlab.widgets import (
+    CreditInspector,
+    InspectorConfig,
+    InspectorScenario,
+    compute_maze_data,
+    inspector_state,
+    potential_grid,
+    render_inspector_png,
+    row_precision_recall,
+)
+
+ENV = TriggersConfig(size=5, n_triggers=1, n_prizes=1, max_steps=60)
+ENV2 = TriggersConfig(size=5, n_triggers=2, n_prizes=1, max_steps=60)
+
+
+class OracleModel(torch.nn.Module):
+    """Exact sign prediction; attention uniform over trigger activations so far (else on itself)."""
+
+    def __init__(self, n_triggers: int) -> None:
+        super().__init__()
+        self.n_triggers = n_triggers
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, obs, actions, mask):
+        B, T = actions.shape
+        delta = torch.as_tensor(ACTION_DELTAS)[actions.clamp(min=0)] + 1  # (B, T, 2) crop cell entered
+        b, t = torch.meshgrid(torch.arange(B), torch.arange(T), indexing="ij")
+        ahead = obs[b, t, :, delta[..., 0], delta[..., 1]]  # (B, T, 3) channels of the entered cell
+        activates = (ahead[..., 1] == 1) & mask
+        prize = (ahead[..., 2] == 1) & mask
+        before = torch.cumsum(activates.long(), 1) - activates.long()
+        sign = torch.where(prize, torch.where(before == self.n_triggers, 1, -1), 0)
+        logits = torch.nn.functional.one_hot(sign + 1, 3).float() * 10
+        att = activates[:, None, :].float() * torch.ones(T, T).tril()[None]
+        none = att.sum(-1, keepdim=True) == 0
+        att = torch.where(none, torch.eye(T)[None].expand(B, T, T), att)
+        att = att / att.sum(-1, keepdim=True) * mask[:, :, None]
+        return logits, att
+
+
+def fake_potential(model, env, maze_seed, config):
+    """A hand-made φ̂: the cell index on the 'all triggers active' mask, 0 elsewhere."""
+    n_bits = env.n_triggers + env.n_prizes
+    table = np.zeros((env.size * env.size, 1 << n_bits))
+    table[:, ((1 << env.n_prizes) - 1) << env.n_triggers] = np.arange(env.size * env.size)
+    return table.ravel()
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setattr(widgets, "maze_potential", fake_potential)
+
+
+CONFIG = InspectorConfig(n_mazes=3, n_trajectories=32, n_potential_trajectories=10)
+
+
+def scenario(env=ENV, name="5x5 1T/1P oracle"):
+    return InspectorScenario(name, env, model=OracleModel(env.n_triggers))
+
+
+# ------------------------------------------------------------------ pure helpers
+def test_row_precision_recall_by_hand():
+    p, r = row_precision_recall(np.array([0.1, 0.6, 0.3]), np.array([False, True, False]), 0.2)
+    assert (p, r) == (0.5, 1.0)
+    p, r = row_precision_recall(np.array([0.1, 0.1]), np.array([True, False]), 0.2)
+    assert np.isnan(p) and r == 0.0
+
+
+def test_potential_grid_views_by_hand():
+    env = TriggersConfig(size=3, n_triggers=1, n_prizes=1)
+    table = np.zeros(env.n_states)  # key = cell * 4 + bits; bit 0 trigger present, bit 1 prize present
+    table[4 * 4 + 2] = 0.7   # centre cell, trigger gone, prize present
+    table[0 * 4 + 3] = -0.4  # corner, both present
+    table[0 * 4 + 2] = 0.1   # corner, trigger gone
+    assert potential_grid(table, env, "all_triggers_active")[1, 1] == 0.7
+    assert potential_grid(table, env, "all_triggers_active")[0, 0] == 0.1
+    assert potential_grid(table, env, "no_trigger_active")[0, 0] == -0.4
+    strongest = potential_grid(table, env, "strongest")
+    assert strongest[1, 1] == 0.7 and strongest[0, 0] == -0.4 and strongest[2, 2] == 0.0
+    with pytest.raises(ValueError, match="potential_view"):
+        potential_grid(table, env, "max")
+    with pytest.raises(ValueError, match="table"):
+        potential_grid(table[:-1], env)
+
+
+def test_bad_config_values_name_the_parameter():
+    with pytest.raises(ValueError, match="threshold"):
+        InspectorConfig(threshold=1.5)
+    with pytest.raises(ValueError, match="n_mazes"):
+        InspectorConfig(n_mazes=0)
+    with pytest.raises(ValueError, match="potential_view"):
+        InspectorConfig(potential_view="mean")
+
+
+# ------------------------------------------------------------------ view-model
+@pytest.fixture(scope="module")
+def oracle_data(tmp_path_factory):
+    os.environ["SECRETLAB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    saved = widgets.maze_potential
+    widgets.maze_potential = fake_potential
+    try:
+        data = [compute_maze_data(scenario(), i, CONFIG) for i in range(2)]
+    finally:
+        widgets.maze_potential = saved
+        del os.environ["SECRETLAB_CACHE"]
+    return data
+
+
+def test_maze_data_shapes_and_disjoint_mazes(oracle_data):
+    a, b = oracle_data
+    L = int(a.dataset.lengths.max())
+    assert a.attention.shape == (32, L, L) and a.predicted_sign.shape == (32, L)
+    assert a.maze_seed != b.maze_seed
+    assert len(set(a.dataset.maze_seeds)) == 1  # one fixed maze per entry
+    # Real steps' attention rows sum to 1 (causal softmax), padding rows are 0.
+    sums = a.attention.sum(-1)
+    mask = a.dataset.mask[:, :L]
+    assert np.allclose(sums[mask], 1.0) and np.allclose(sums[~mask], 0.0)
+
+
+def test_oracle_credit_lands_on_the_trigger(oracle_data):
+    data = oracle_data[0]
+    hits = [n for n in range(data.n_trajectories) if (data.true_sign[n] == 1).any()]
+    assert hits, "need a trajectory with a +1 in this maze (random policy, 60 steps on 5x5)"
+    n = hits[0]
+    state = inspector_state(data, n)  # default step: the first correct +1
+    assert state.true_sign == 1 and state.predicted_sign == 1 and state.correct
+    trigger_step = int(state.trigger_steps[0])
+    assert state.attention[trigger_step] == pytest.approx(1.0)
+    assert state.attention[state.step + 1:].sum() == 0  # no look-ahead
+    # The credited cell is the trigger: the cell the activating action entered.
+    trigger = tuple(state.triggers[0])
+    assert state.cell_credit[trigger] == pytest.approx(1.0)
+    assert np.nansum(state.cell_credit) == pytest.approx(1.0)
+    assert (state.row_precision, state.row_recall) == (1.0, 1.0)
+    assert (state.maze_precision, state.maze_recall) == (1.0, 1.0)
+    assert state.maze_rows == int(((data.true_sign == 1) & (data.predicted_sign == 1)).sum())
+    assert list(state.credited_steps) == [trigger_step]
+    # Potential view: our fake table is the cell index on the 'all triggers active' mask.
+    assert state.potential_grid[2, 3] == 2 * 5 + 3
+
+
+def test_state_rejects_out_of_range_inputs(oracle_data):
+    data = oracle_data[0]
+    with pytest.raises(ValueError, match="step"):
+        inspector_state(data, 0, step=int(data.dataset.lengths[0]))
+    with pytest.raises(ValueError, match="trajectory"):
+        inspector_state(data, data.n_trajectories)
+    with pytest.raises(ValueError, match="threshold"):
+        inspector_state(data, 0, threshold=0.0)
+
+
+def test_render_png_for_any_step(oracle_data):
+    data = oracle_data[0]
+    a = render_inspector_png(data, 0, step=0)
+    b = render_inspector_png(data, 0, step=int(data.dataset.lengths[0]) - 1)
+    assert a[:8] == b"\x89PNG\r\n\x1a\n" and b[:8] == b"\x89PNG\r\n\x1a\n"
+    assert a != b
+
+
+def test_real_reward_model_plumbing():
+    """predict() on the project's RewardModel: causal rows summing to 1, signs in {-1, 0, 1}."""
+    from secretlab.data import DatasetConfig, collect
+    from secretlab.model import ModelConfig, RewardModel
+
+    torch.manual_seed(0)
+    model = RewardModel(ModelConfig(d_model=16, d_ff=16, conv_channels=(4,)))
+    ds = collect(DatasetConfig(ENV, n_trajectories=5, seed=1, split="heldout", fixed_maze_seed=3))
+    signs, att = widgets.predict(model, ds, batch_size=2)
+    L = int(ds.lengths.max())
+    assert att.shape == (5, L, L)
+    assert np.allclose(np.triu(att, k=1), 0.0)
+    assert np.allclose(att.sum(-1)[ds.mask[:, :L]], 1.0, atol=1e-5)
+    assert set(np.unique(signs)) <= {-1, 0, 1}
+
+
+# ------------------------------------------------------------------ the widget, driven from Python
+def test_widget_follows_its_controls():
+    inspector = CreditInspector([scenario(), scenario(ENV2, "5x5 2T/1P oracle")], CONFIG)
+    c = inspector.controls
+    first = inspector.state
+    first_png = inspector.image.value
+    assert first.maze_index == 0 and first_png[:4] == b"\x89PNG"
+
+    # Maze: new layout, new seed, new picture, trajectory list rebuilt.
+    c["maze"].value = 1
+    s = inspector.state
+    assert s.maze_index == 1 and s.maze_seed != first.maze_seed
+    assert inspector.image.value != first_png
+    assert c["trajectory"].value == [v for _, v in c["trajectory"].options][0]
+    assert c["step"].max == max(s.length - 1, 1)
+
+    # Step: the attention row is the one of the chosen step.
+    c["step"].value = 0
+    assert inspector.state.step == 0 and inspector.state.attention[0] == pytest.approx(1.0)
+    assert inspector.state.attention[1:].sum() == 0
+
+    # Next / previous reward walk the non-zero reward steps.
+    rewards = list(inspector.state.reward_steps)
+    if rewards:
+        inspector.next_reward()
+        assert inspector.state.step == rewards[0]
+        inspector.previous_reward()
+        assert inspector.state.step == rewards[0]  # no earlier reward: stays
+        for r in rewards[1:]:
+            inspector.next_reward()
+            assert inspector.state.step == r
+
+    # Threshold and potential view.
+    c["threshold"].value = 0.55
+    assert inspector.state.threshold == 0.55
+    before = inspector.state.potential_grid.copy()
+    c["potential_view"].value = "no_trigger_active"
+    assert inspector.state.potential_view == "no_trigger_active"
+    assert not np.array_equal(before, inspector.state.potential_grid)
+
+    # Trajectory.
+    options = [v for _, v in c["trajectory"].options]
+    c["trajectory"].value = options[1]
+    assert inspector.state.trajectory == options[1]
+
+    # Scenario: another maze distribution (2 triggers) and its own data.
+    c["scenario"].value = 1
+    assert inspector.state.scenario == "5x5 2T/1P oracle" and len(inspector.state.triggers) == 2
+    assert len(inspector._maze_data) == 3  # (0, 0), (0, 1), (1, 1): computed once each
+
+    # Going back is a cache hit: no recomputation, same data object.
+    data = inspector.maze_data(0, 0)
+    c["scenario"].value = 0
+    c["maze"].value = 0
+    assert inspector.data is data
+    assert all(t < 5.0 for t in inspector.redraw_seconds)
