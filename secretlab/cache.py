@@ -23,6 +23,10 @@ import numpy as np
 
 T = TypeVar("T")
 
+#: Bumped when the meaning of a cached artifact changes (e.g. a model-code change
+#: that makes old checkpoints wrong), so stale entries are never reused.
+CACHE_VERSION = 1
+
 
 def repo_root() -> Path | None:
     """The source checkout this package runs from, if any."""
@@ -63,7 +67,7 @@ def _jsonable(obj: Any) -> Any:
 
 def config_hash(*parts: Any, length: int = 16) -> str:
     """Stable hash of dataclasses, dicts, lists, arrays and scalars."""
-    blob = json.dumps(_jsonable(list(parts)), sort_keys=True, separators=(",", ":"))
+    blob = json.dumps(_jsonable([CACHE_VERSION, *parts]), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:length]
 
 
