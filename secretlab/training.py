@@ -1,0 +1,346 @@
+"""Training the SECRET reward model: offline, supervised, deterministic per seed.
+
+``train`` fits a :class:`~secretlab.model.RewardModel` on a trajectory dataset
+(any object with ``.obs (N, T, *obs_shape)``, ``.actions (N, T)`` with -1 padding,
+``.rewards (N, T)`` and ``.lengths (N,)``), with a validation split, early
+stopping on the validation loss and per-epoch metrics. ``load_or_train`` caches
+the checkpoint under a hash of (dataset config, model config, train config), and
+``source_model`` is the one call later notebooks use to get the shared model of a
+maze distribution for a profile.
+
+Speed: batches are formed from length-sorted buckets and trimmed to their longest
+trajectory, so a batch carries little padding (random 8×8 trajectories are ~110
+steps long on average in a T = 200 array).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+
+from secretlab.cache import artifact_path, atomic_path, atomic_write_json, config_hash
+from secretlab.model import PAPER_CLASS_WEIGHTS, ModelConfig, RewardModel, sequence_loss
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation of the reward model (the paper leaves all of these open)."""
+
+    batch_size: int = 64
+    """Trajectories per gradient step."""
+    lr: float = 1e-3
+    """Adam learning rate."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    max_epochs: int = 12
+    """Upper bound on passes over the training split."""
+    patience: int = 3
+    """Stop after this many epochs without a validation-loss improvement (best weights are kept)."""
+    val_fraction: float = 0.1
+    """Share of trajectories held out for validation / early stopping."""
+    class_weights: tuple[float, float, float] = PAPER_CLASS_WEIGHTS
+    """Loss weights w(-1), w(0), w(+1) (paper: 0.499, 0.02, 0.499)."""
+    grad_clip: float = 1.0
+    """Max global gradient norm."""
+    bucket_batches: int = 16
+    """Length-sorting window: shuffle, then sort by length within chunks of this many batches."""
+    seed: int = 0
+    """Seeds weight init, dropout, the validation split and batch order."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "class_weights", tuple(float(w) for w in self.class_weights))
+        for name in ("batch_size", "max_epochs", "patience", "bucket_batches"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        if len(self.class_weights) != 3 or min(self.class_weights) < 0:
+            raise ValueError(f"class_weights must be 3 non-negative numbers, got {self.class_weights}")
+
+
+@dataclass
+class TrainedModel:
+    """A trained reward model with its configs, learning curves and validation confusion matrix."""
+
+    model: RewardModel
+    model_config: ModelConfig
+    train_config: TrainConfig
+    history: pd.DataFrame
+    """One row per epoch: train_loss, val_loss, precision/recall per sign class, seconds, ..."""
+    confusion: np.ndarray
+    """(3, 3) int64 on validation real steps: rows = true sign (-1, 0, +1), columns = predicted."""
+    checkpoint: Path | None = None
+    """Where the checkpoint lives (None if not saved)."""
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+# ===================================================================== algorithm
+def train(dataset: Any, model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
+          progress: bool = True, device: torch.device | str | None = None) -> TrainedModel:
+    """Fit a reward model on ``dataset`` (see module docstring for the expected fields)."""
+    model_config = model_config or model_config_for(dataset)
+    train_config = train_config or TrainConfig()
+    check_compatible(model_config, dataset)
+    device = torch.device(device) if device is not None else default_device()
+    torch.manual_seed(train_config.seed)
+    generator = torch.Generator().manual_seed(train_config.seed)
+
+    n = len(dataset.lengths)
+    n_val = max(1, int(round(n * train_config.val_fraction)))
+    if n - n_val < 1:
+        raise ValueError(f"dataset has {n} trajectories; need at least 2 for a train/validation split")
+    order = torch.randperm(n, generator=generator).numpy()
+    val_idx, train_idx = np.sort(order[:n_val]), order[n_val:]
+    tensors = _DatasetTensors(dataset)
+
+    model = RewardModel(model_config).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+
+    rows, best_loss, stale = [], float("inf"), 0
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    best_confusion = np.zeros((3, 3), np.int64)
+    epochs = range(1, train_config.max_epochs + 1)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=train_config.max_epochs, desc="train reward model", unit="epoch")
+    for epoch in epochs:
+        start = time.perf_counter()
+        model.train()
+        total, count = 0.0, 0
+        for batch in tensors.batches(_bucketed(train_idx, tensors.lengths, train_config, generator), device):
+            loss = sequence_loss(model(batch.obs, batch.actions, batch.mask)[0], batch.signs, batch.mask,
+                                 train_config.class_weights)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), train_config.grad_clip)
+            optimizer.step()
+            total += loss.item() * len(batch.mask)
+            count += len(batch.mask)
+        val = evaluate(model, tensors, val_idx, train_config, device)
+        row = {"epoch": epoch, "train_loss": total / count, "val_loss": val["loss"],
+               **val["metrics"], "seconds": time.perf_counter() - start}
+        rows.append(row)
+        if val["loss"] < best_loss - 1e-6:
+            best_loss, stale = val["loss"], 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_confusion = val["confusion"]
+        else:
+            stale += 1
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(train=f"{row['train_loss']:.4f}", val=f"{row['val_loss']:.4f}",
+                            rec_pos=f"{row['recall_pos']:.2f}")
+        if stale >= train_config.patience:
+            break
+    if bar is not None:
+        bar.close()
+    model.load_state_dict(best_state)
+    model.eval()
+    history = pd.DataFrame(rows)
+    history["best"] = history["val_loss"] == history["val_loss"].min()
+    return TrainedModel(model, model_config, train_config, history, best_confusion)
+
+
+@torch.no_grad()
+def evaluate(model: RewardModel, tensors: "_DatasetTensors", index: np.ndarray, train_config: TrainConfig,
+             device: torch.device) -> dict[str, Any]:
+    """Validation loss (trajectory-weighted mean), confusion matrix and per-class precision/recall."""
+    model.eval()
+    total, count = 0.0, 0
+    confusion = np.zeros((3, 3), np.int64)
+    batches = [index[np.argsort(tensors.lengths[index], kind="stable")][i:i + 4 * train_config.batch_size]
+               for i in range(0, len(index), 4 * train_config.batch_size)]
+    for batch in tensors.batches(batches, device):
+        logits, _ = model(batch.obs, batch.actions, batch.mask)
+        total += sequence_loss(logits, batch.signs, batch.mask, train_config.class_weights).item() * len(batch.mask)
+        count += len(batch.mask)
+        true = (batch.signs + 1)[batch.mask].cpu().numpy()
+        pred = logits.argmax(-1)[batch.mask].cpu().numpy()
+        confusion += np.bincount(true * 3 + pred, minlength=9).reshape(3, 3)
+    return {"loss": total / max(count, 1), "confusion": confusion, "metrics": confusion_metrics(confusion)}
+
+
+def confusion_metrics(confusion: np.ndarray) -> dict[str, float]:
+    """Per-class precision and recall from a (3, 3) confusion matrix (rows true, cols predicted).
+
+    Keys ``precision_neg``, ``recall_neg``, ``precision_zero``, ... ; NaN when undefined.
+    """
+    out = {}
+    for k, name in enumerate(("neg", "zero", "pos")):
+        tp = confusion[k, k]
+        predicted, actual = confusion[:, k].sum(), confusion[k, :].sum()
+        out[f"precision_{name}"] = float(tp / predicted) if predicted else float("nan")
+        out[f"recall_{name}"] = float(tp / actual) if actual else float("nan")
+    return out
+
+
+# ====================================================================== plumbing
+@dataclass
+class _Batch:
+    obs: torch.Tensor
+    actions: torch.Tensor
+    mask: torch.Tensor
+    signs: torch.Tensor
+
+
+class _DatasetTensors:
+    """The dataset as CPU tensors, sliced into trimmed batches on demand."""
+
+    def __init__(self, dataset: Any) -> None:
+        self.obs = torch.from_numpy(np.ascontiguousarray(dataset.obs))
+        self.actions = torch.from_numpy(np.asarray(dataset.actions, dtype=np.int64))
+        self.signs = torch.from_numpy(np.sign(np.asarray(dataset.rewards)).astype(np.int64))
+        self.lengths = np.asarray(dataset.lengths, dtype=np.int64)
+        T = self.actions.shape[1]
+        self.mask = torch.from_numpy(np.arange(T)[None, :] < self.lengths[:, None])
+
+    def batches(self, index_batches, device: torch.device) -> Iterator[_Batch]:
+        for idx in index_batches:
+            idx_t = torch.as_tensor(idx, dtype=torch.long)
+            L = int(self.lengths[idx].max())  # trim to the longest trajectory in the batch
+            yield _Batch(self.obs[idx_t, :L].to(device), self.actions[idx_t, :L].to(device),
+                         self.mask[idx_t, :L].to(device), self.signs[idx_t, :L].to(device))
+
+
+def _bucketed(index: np.ndarray, lengths: np.ndarray, config: TrainConfig,
+              generator: torch.Generator) -> list[np.ndarray]:
+    """Shuffle, sort by length inside windows of ``bucket_batches`` batches, shuffle the batches."""
+    shuffled = index[torch.randperm(len(index), generator=generator).numpy()]
+    window = config.batch_size * config.bucket_batches
+    batches = []
+    for start in range(0, len(shuffled), window):
+        chunk = shuffled[start:start + window]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i:i + config.batch_size] for i in range(0, len(chunk), config.batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
+def model_config_for(dataset: Any, **changes: Any) -> ModelConfig:
+    """The paper's model config with ``obs_shape`` taken from the data (plus ``changes``)."""
+    return ModelConfig(**{"obs_shape": tuple(np.asarray(dataset.obs).shape[2:]), **changes})
+
+
+def check_compatible(model_config: ModelConfig, dataset: Any) -> None:
+    """ValueError if the model cannot read this dataset (shape, actions, length, rewards)."""
+    obs_shape = tuple(np.asarray(dataset.obs).shape[2:])
+    if obs_shape != model_config.obs_shape:
+        raise ValueError(f"model_config.obs_shape={model_config.obs_shape} does not match the dataset's "
+                         f"observations {obs_shape}")
+    actions = np.asarray(dataset.actions)
+    if actions.size and actions.max() >= model_config.n_actions:
+        raise ValueError(f"dataset has action {int(actions.max())} but model_config.n_actions="
+                         f"{model_config.n_actions}")
+    if actions.shape[1] > model_config.max_len:
+        raise ValueError(f"dataset horizon {actions.shape[1]} exceeds model_config.max_len={model_config.max_len}")
+    if len(np.asarray(dataset.lengths)) == 0:
+        raise ValueError("dataset has no trajectories")
+
+
+# ---------------------------------------------------------------- checkpoints
+def save_checkpoint(trained: TrainedModel, path: str | Path) -> Path:
+    """Write weights + configs + history atomically (a plain dict: loads with ``weights_only=True``)."""
+    path = Path(path)
+    payload = {
+        "state_dict": {k: v.detach().cpu() for k, v in trained.model.state_dict().items()},
+        "model_config": asdict(trained.model_config),
+        "train_config": asdict(trained.train_config),
+        "history": {c: trained.history[c].tolist() for c in trained.history.columns},
+        "confusion": trained.confusion.tolist(),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    trained.checkpoint = path
+    return path
+
+
+def load_checkpoint(path: str | Path, dataset: Any | None = None,
+                    device: torch.device | str | None = None) -> TrainedModel:
+    """Load a checkpoint (``weights_only=True``); with ``dataset``, check the model can read it."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    model_config = ModelConfig(**payload["model_config"])
+    train_config = TrainConfig(**payload["train_config"])
+    if dataset is not None:
+        try:
+            check_compatible(model_config, dataset)
+        except ValueError as err:
+            raise ValueError(f"checkpoint {path} does not fit this dataset: {err}") from None
+    model = RewardModel(model_config)
+    model.load_state_dict(payload["state_dict"])
+    model.to(torch.device(device) if device is not None else default_device()).eval()
+    history = pd.DataFrame(payload["history"])
+    return TrainedModel(model, model_config, train_config, history,
+                        np.asarray(payload["confusion"], dtype=np.int64), Path(path))
+
+
+def _dataset_key(dataset: Any) -> Any:
+    config = getattr(dataset, "config", None)
+    if config is not None:
+        return config
+    # No config: hash the content itself.
+    return [np.asarray(dataset.obs), np.asarray(dataset.actions), np.asarray(dataset.rewards),
+            np.asarray(dataset.lengths)]
+
+
+def checkpoint_path(dataset: Any, model_config: ModelConfig, train_config: TrainConfig) -> Path:
+    key = config_hash(_dataset_key(dataset), model_config, train_config)
+    return artifact_path("reward_models", key, "model.pt")
+
+
+def load_or_train(dataset: Any, model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
+                  progress: bool = True, refresh: bool = False) -> TrainedModel:
+    """The cached model for (dataset config, model config, train config), training it if needed."""
+    model_config = model_config or model_config_for(dataset)
+    train_config = train_config or TrainConfig()
+    path = checkpoint_path(dataset, model_config, train_config)
+    if path.exists() and not refresh:
+        return load_checkpoint(path, dataset)
+    trained = train(dataset, model_config, train_config, progress=progress)
+    save_checkpoint(trained, path)
+    atomic_write_json(path.with_name("config.json"), {
+        "dataset": asdict(dataset.config) if hasattr(dataset, "config") else None,
+        "model_config": asdict(model_config), "train_config": asdict(train_config)})
+    return trained
+
+
+# -------------------------------------------------------------- shared models
+def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, **overrides: Any) -> TrainedModel:
+    """The profile's SECRET model for a Triggers maze distribution (trained once, then cached).
+
+    Collects ``n_train_trajectories`` random-policy trajectories from the ``train``
+    split (``secretlab.data.load_or_collect``) and trains with the profile's
+    ``REWARD_MODEL`` budget. ``overrides`` may set ``n_train_trajectories`` or any
+    :class:`TrainConfig` / :class:`ModelConfig` field; anything else is a ValueError.
+    """
+    from secretlab.data import DatasetConfig, load_or_collect
+    from secretlab.profiles import reward_model_params
+
+    params = {**reward_model_params(profile), **{k: v for k, v in overrides.items() if v is not None}}
+    train_fields = {f.name for f in fields(TrainConfig)}
+    model_fields = {f.name for f in fields(ModelConfig)} - {"obs_shape"}
+    n_train = params.pop("n_train_trajectories")
+    unknown = set(params) - train_fields - model_fields
+    if unknown:
+        raise ValueError(f"unknown override(s) {sorted(unknown)}; allowed: n_train_trajectories, "
+                         f"TrainConfig fields {sorted(train_fields - {'seed'})}, ModelConfig fields "
+                         f"{sorted(model_fields)}")
+    if "seed" in params:
+        raise ValueError("pass the seed as the `seed` argument, not as an override")
+    dataset = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_train), seed=seed, split="train"),
+                              progress=progress)
+    model_config = model_config_for(dataset, **{k: v for k, v in params.items() if k in model_fields})
+    train_config = TrainConfig(seed=seed, **{k: v for k, v in params.items() if k in train_fields})
+    return load_or_train(dataset, model_config, train_config, progress=progress)
+
