@@ -1,0 +1,259 @@
+"""Attention as credit (paper §2.1, §3.1, App. A.2).
+
+For every real step with a non-zero reward, :func:`credit_rows` keeps the
+model's prediction and its attention row α_{·←t}. Only rows of *correctly*
+predicted rewards count as credit. :func:`credit_scores` scores the rows of
+correct positive predictions against the ground truth (the steps whose action
+activated a trigger) with the paper's binarisation heuristic (an entry above a
+threshold α = 0.2 is "credited"), macro-averaged over rows, plus micro averages
+and the full precision–recall curve over thresholds.
+
+Figure 3 data (:func:`attention_by_offset`) and the per-cell heatmaps
+(:func:`attention_per_cell`) are computed here too; drawing is in
+:mod:`secretlab.credit_plots`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from secretlab.model import RewardModel
+
+
+@dataclass
+class CreditRows:
+    """One row per real step with a non-zero reward (R rows)."""
+
+    traj: np.ndarray
+    """(R,) trajectory index."""
+    step: np.ndarray
+    """(R,) step t of the reward."""
+    sign: np.ndarray
+    """(R,) true sign(r_t) in {-1, 1}."""
+    pred: np.ndarray
+    """(R,) predicted sign (argmax class - 1)."""
+    correct: np.ndarray
+    """(R,) bool: pred == sign (or, with ``tolerance``, a matching reward within that many steps)."""
+    attention: np.ndarray
+    """(R, T) float32: α_{i←t} for i = 0..T-1 (0 for i > t and on padding)."""
+
+    def __len__(self) -> int:
+        return len(self.traj)
+
+    def select(self, keep: np.ndarray) -> "CreditRows":
+        return CreditRows(self.traj[keep], self.step[keep], self.sign[keep], self.pred[keep],
+                          self.correct[keep], self.attention[keep])
+
+    @property
+    def correct_positive(self) -> "CreditRows":
+        """Rows of correctly predicted +1 rewards: the ones scored as credit."""
+        return self.select(self.correct & (self.sign > 0))
+
+
+@torch.no_grad()
+def credit_rows(model: RewardModel, dataset: Any, batch_size: int = 256, tolerance: int = 0) -> CreditRows:
+    """Predictions and attention rows at every real non-zero-reward step of ``dataset``.
+
+    ``dataset``: anything with ``.obs (N, T, *obs_shape)``, ``.actions (N, T)`` (-1 pad),
+    ``.rewards (N, T)``, ``.lengths (N,)``. Runs batched in eval mode and only keeps the
+    (R, T) rows, never the full (N, T, T) attention.
+
+    ``tolerance`` > 0 (keys/doors, App. A.4): a predicted +1 counts as correct when a
+    real +1 occurs within ``tolerance`` steps of it (and likewise for -1).
+    """
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, np.integer)) or tolerance < 0:
+        raise ValueError(f"tolerance must be a non-negative integer, got {tolerance!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    rewards = np.asarray(dataset.rewards)
+    lengths = np.asarray(dataset.lengths, dtype=np.int64)
+    N, T = rewards.shape
+    mask = np.arange(T)[None, :] < lengths[:, None]
+    signs = np.sign(rewards).astype(np.int64) * mask
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    obs_all = np.asarray(dataset.obs)
+    actions_all = np.asarray(dataset.actions, dtype=np.int64)
+
+    parts: list[tuple[np.ndarray, ...]] = []
+    for start in range(0, N, batch_size):
+        idx = np.arange(start, min(start + batch_size, N))
+        rows_b, steps_b = np.nonzero(signs[idx])
+        if len(rows_b) == 0:
+            continue
+        L = int(lengths[idx].max())
+        obs = torch.as_tensor(obs_all[idx, :L], device=device)
+        actions = torch.as_tensor(actions_all[idx, :L], device=device)
+        m = torch.as_tensor(mask[idx, :L], device=device)
+        logits, att = model(obs, actions, m)
+        pred_all = (logits.argmax(-1) - 1).cpu().numpy()  # (b, L)
+        att_rows = att[torch.as_tensor(rows_b, device=device), torch.as_tensor(steps_b, device=device)]
+        full = np.zeros((len(rows_b), T), np.float32)
+        full[:, :L] = att_rows.float().cpu().numpy()
+        traj = idx[rows_b]
+        sign = signs[traj, steps_b]
+        pred = pred_all[rows_b, steps_b]
+        if tolerance == 0:
+            correct = pred == sign
+        else:
+            correct = np.array([_matches_within(pred_all[r], signs[idx[r]], s, tolerance)
+                                for r, s in zip(rows_b, steps_b)], dtype=bool)
+        parts.append((traj, steps_b, sign, pred, correct, full))
+    model.train(was_training)
+    if not parts:
+        empty = np.zeros(0, np.int64)
+        return CreditRows(empty, empty, empty, empty, np.zeros(0, bool), np.zeros((0, T), np.float32))
+    cols = list(zip(*parts))
+    return CreditRows(*(np.concatenate(c) for c in cols))
+
+
+def _matches_within(pred_row: np.ndarray, sign_row: np.ndarray, t: int, tolerance: int) -> bool:
+    """Is there a prediction of sign_row[t] within ``tolerance`` steps of t? (App. A.4's 5-frame rule)."""
+    lo, hi = max(0, t - tolerance), t + tolerance + 1
+    return bool((pred_row[lo:hi] == sign_row[t]).any())
+
+
+# ================================================================ precision / recall
+@dataclass
+class CreditScores:
+    """Precision/recall of thresholded attention against trigger activations (App. A.2)."""
+
+    precision: float
+    """Macro average over rows of |credited ∩ truth| / |credited| (0 when nothing is credited)."""
+    recall: float
+    """Macro average over rows of |credited ∩ truth| / |truth|."""
+    micro_precision: float
+    """Pooled over all entries of all rows."""
+    micro_recall: float
+    n_rows: int
+    """Correct positive predictions scored."""
+    n_positive_rewards: int
+    """All real +1 steps (scored or not)."""
+    positive_accuracy: float
+    """n_rows / n_positive_rewards: share of +1 rewards the model predicted correctly."""
+    average_precision: float
+    """Area under the pooled precision–recall curve (scikit-learn ``average_precision_score``)."""
+    pr_curve: dict[str, np.ndarray]
+    """``precision``, ``recall``, ``thresholds`` of the pooled curve."""
+    row_precision: np.ndarray
+    """(n_rows,) per-row precision."""
+    row_recall: np.ndarray
+    """(n_rows,) per-row recall."""
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in ("precision", "recall", "micro_precision", "micro_recall", "n_rows",
+                                               "n_positive_rewards", "positive_accuracy", "average_precision")}
+
+
+def check_threshold(threshold: float) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)) \
+            or not 0.0 < float(threshold) < 1.0:
+        raise ValueError(f"threshold must be a number in (0, 1), got {threshold!r}")
+    return float(threshold)
+
+
+def credit_scores(rows: CreditRows, activated: np.ndarray, threshold: float = 0.2) -> CreditScores:
+    """Score the correct positive rows of ``rows`` against ``activated`` (N, T) bool.
+
+    For a row at step t only entries i ≤ t count: credited = α_{i←t} > threshold,
+    truth = activated[traj, i]. Raises ValueError when there is nothing to score.
+    """
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    threshold = check_threshold(threshold)
+    activated = np.asarray(activated, dtype=bool)
+    n_positive = int((rows.sign > 0).sum())
+    if n_positive == 0:
+        raise ValueError("the dataset has no positive rewards: there is no credit to score "
+                         "(collect more or longer trajectories)")
+    good = rows.correct_positive
+    if len(good) == 0:
+        raise ValueError(f"the model predicted none of the {n_positive} positive rewards correctly: "
+                         "no attention row to score (train longer or on more data)")
+    T = good.attention.shape[1]
+    upto = np.arange(T)[None, :] <= good.step[:, None]  # (R, T): entries i <= t
+    truth = activated[good.traj][:, :T] & upto
+    if not truth.any(1).all():
+        raise ValueError("some positive rewards have no trigger activation before them: ground truth is empty "
+                         "(a scenario with n_triggers = 0 cannot be scored)")
+    credited = (good.attention > threshold) & upto
+    hits = (credited & truth).sum(1)
+    n_credited = credited.sum(1)
+    row_precision = np.where(n_credited > 0, hits / np.maximum(n_credited, 1), 0.0)
+    row_recall = hits / truth.sum(1)
+    scores = good.attention[upto]
+    labels = truth[upto]
+    precision_curve, recall_curve, thresholds = precision_recall_curve(labels, scores)
+    return CreditScores(
+        precision=float(row_precision.mean()), recall=float(row_recall.mean()),
+        micro_precision=float(hits.sum() / max(n_credited.sum(), 1)),
+        micro_recall=float(hits.sum() / truth.sum()),
+        n_rows=len(good), n_positive_rewards=n_positive, positive_accuracy=len(good) / n_positive,
+        average_precision=float(average_precision_score(labels, scores)),
+        pr_curve={"precision": precision_curve, "recall": recall_curve, "thresholds": thresholds},
+        row_precision=row_precision, row_recall=row_recall,
+    )
+
+
+# ========================================================================= Figure 3
+def attention_by_offset(rows: CreditRows, activated: np.ndarray, max_offset: int = 10,
+                        max_order: int | None = None) -> dict[str, np.ndarray]:
+    """Mean attention vs signed offset (attended step − k-th trigger activation step).
+
+    Over the correct positive rows; for each row and each trigger order k (1st,
+    2nd, ... activation before the reward), the attention α_{i←t} at offsets
+    i − s_k in [-max_offset, max_offset] (entries i > t count as 0).
+    Returns ``offsets`` (2·max_offset+1,), ``by_order`` (K, 2·max_offset+1) mean
+    attention per order, ``pooled`` (2·max_offset+1,) the mean over all
+    (row, order) pairs, and ``counts`` (K,) rows per order.
+    """
+    good = rows.correct_positive
+    activated = np.asarray(activated, dtype=bool)
+    offsets = np.arange(-max_offset, max_offset + 1)
+    T = good.attention.shape[1]
+    per_order: dict[int, list[np.ndarray]] = {}
+    for r in range(len(good)):
+        t = good.step[r]
+        steps = np.flatnonzero(activated[good.traj[r], : t + 1])
+        for k, s in enumerate(steps):
+            pos = s + offsets
+            ok = (pos >= 0) & (pos <= t) & (pos < T)
+            values = np.zeros(len(offsets), np.float64)
+            values[ok] = good.attention[r, pos[ok]]
+            per_order.setdefault(k, []).append(values)
+    K = max(per_order, default=-1) + 1 if max_order is None else max_order
+    by_order = np.zeros((K, len(offsets)))
+    counts = np.zeros(K, np.int64)
+    for k in range(K):
+        if per_order.get(k):
+            by_order[k] = np.mean(per_order[k], axis=0)
+            counts[k] = len(per_order[k])
+    everything = [v for k in per_order for v in per_order[k]]
+    pooled = np.mean(everything, axis=0) if everything else np.zeros(len(offsets))
+    return {"offsets": offsets, "by_order": by_order, "pooled": pooled, "counts": counts}
+
+
+# ========================================================================= heatmaps
+def attention_per_cell(rows: CreditRows, cells: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Credit mass per maze cell, over the correct positive rows.
+
+    ``cells`` (N, T, 2): the cell the step's action *entered* (for a Triggers
+    dataset: ``dataset.agent_cells[:, 1:]``), so a trigger activation lands on the
+    trigger's cell. Returns ``mean`` (size, size): attention summed per cell and
+    averaged over rows (NaN where no step entered the cell) and ``visits``
+    (size, size): attended-step count per cell.
+    """
+    good = rows.correct_positive
+    total = np.zeros((size, size))
+    visits = np.zeros((size, size), np.int64)
+    for r in range(len(good)):
+        t = good.step[r]
+        c = np.asarray(cells[good.traj[r], : t + 1])
+        np.add.at(total, (c[:, 0], c[:, 1]), good.attention[r, : t + 1])
+        np.add.at(visits, (c[:, 0], c[:, 1]), 1)
+    mean = np.where(visits > 0, total / max(len(good), 1), np.nan)
+    return mean, visits
