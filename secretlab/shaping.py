@@ -1,0 +1,443 @@
+"""From SECRET's credit to a potential-based shaping reward (paper §2.2, SPEC §1).
+
+The chain is::
+
+    attention rows  --redistributed_return-->  credit per (trajectory, step)  (N, T)
+                    --potential_from_credit-->  φ̂ table over true-state keys  (n_states,)
+                    --Potential.shaping-->      F = γ φ(s') − φ(s)
+
+Definitions (paper §2.2, SPEC §1)
+    Redistributed return of trajectory τ, per step t::
+
+        c_τ[t] = Σ_{i ≥ t} α_{t←i} r_i
+
+    where the sum runs only over the rows i that are *correctly predicted
+    non-zero rewards* (``CreditRows.correct``). The paper's R←_τ(s, a) sums c_τ
+    over every step of τ where (s_t, a_t) = (s, a).
+
+    Potential (credit forwarded to the state the credited pair led into)::
+
+        φ̂(s) = (1/|D|) Σ_τ Σ_t 1{s_{t+1} = s} R←_τ(s_t, a_t)
+
+    States never reached in D get φ̂ = 0.
+
+Two forms of R← (``pairs=``)
+    ``"step"`` (default): each step forwards its own credit c_τ[t] to its own
+    s_{t+1}. ``"pair"``: the paper's literal form, where step t forwards the
+    credit of *every* occurrence of (s_t, a_t) in τ — so a pair repeated k times
+    in one trajectory contributes k × its total. The two agree whenever no
+    credited pair repeats within a trajectory, which is always the case for a
+    trigger activation (the activation clears the trigger's bit in the state, so
+    the same (state, action) cannot activate it again). ``"step"`` is the
+    default because it keeps Σ_s φ̂(s)·|D| equal to the total credited reward.
+
+Terminal states
+    Ng et al.'s policy-invariance theorem for *episodic* tasks needs φ(terminal)
+    = 0: otherwise the shaped return of an episode ends with γφ(s_T) which
+    depends on *which* terminal state (and so which policy) ended it.
+    :class:`Potential` therefore uses φ(s') = 0 on termination by default
+    (``terminal_zero=True``; truncation keeps φ(s') because the task goes on);
+    ``terminal_zero=False`` is the paper's literal F = γφ(s') − φ(s) everywhere.
+
+Everything is vectorised with ``np.add.at`` / ``np.bincount`` (no Python loop
+over D); :mod:`secretlab.benchmarks.potential` times it against a loop version.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import gymnasium as gym
+import numpy as np
+
+from secretlab.envs.triggers import Layout, TriggersConfig, decode_state, sample_layout
+
+Normalise = Literal["trajectories", "visits"]
+Pairs = Literal["step", "pair"]
+POTENTIAL_SOURCES = ("secret", "oracle", "zero", "custom")
+
+
+class CreditRowsLike(Protocol):
+    """What the shaping code reads from :class:`secretlab.credit.CreditRows` (R rows)."""
+
+    traj: np.ndarray  # (R,) trajectory index
+    step: np.ndarray  # (R,) step of the reward
+    sign: np.ndarray  # (R,) true sign in {-1, 1}
+    pred: np.ndarray  # (R,) predicted sign
+    correct: np.ndarray  # (R,) bool
+    attention: np.ndarray  # (R, T) α_{i←t}; 0 for i > t and on padding
+
+
+# =============================================================================
+# Credit -> potential (the algorithm)
+# =============================================================================
+def check_gamma(gamma: float) -> float:
+    """Validate a discount factor: a number in [0, 1]."""
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating, np.integer)) \
+            or not 0.0 <= float(gamma) <= 1.0:
+        raise ValueError(f"gamma must be a number in [0, 1], got {gamma!r}")
+    return float(gamma)
+
+
+def _check_rows(rows: CreditRowsLike, n: int, t: int) -> None:
+    att = np.asarray(rows.attention)
+    if att.ndim != 2 or att.shape[1] != t:
+        raise ValueError(f"rows.attention must have shape (R, T={t}), got {att.shape}")
+    r = att.shape[0]
+    for name in ("traj", "step", "correct"):
+        arr = np.asarray(getattr(rows, name))
+        if arr.shape != (r,):
+            raise ValueError(f"rows.{name} must have shape (R={r},), got {arr.shape}")
+    if r and (np.asarray(rows.traj).min() < 0 or np.asarray(rows.traj).max() >= n):
+        raise ValueError(f"rows.traj must index trajectories in [0, {n}), got range "
+                         f"[{np.asarray(rows.traj).min()}, {np.asarray(rows.traj).max()}]")
+    if r and (np.asarray(rows.step).min() < 0 or np.asarray(rows.step).max() >= t):
+        raise ValueError(f"rows.step must be in [0, {t}), got range "
+                         f"[{np.asarray(rows.step).min()}, {np.asarray(rows.step).max()}]")
+
+
+def redistributed_return(
+    rows: CreditRowsLike,
+    rewards: np.ndarray,
+    states: np.ndarray,
+    actions: np.ndarray | None = None,
+    *,
+    pairs: Pairs = "step",
+) -> np.ndarray:
+    """Credit received by each (trajectory, step): (N, T) float64.
+
+    ``rewards`` (N, T), ``states`` (N, T + 1) true-state keys (-1 on padding),
+    ``rows`` R attention rows (only ``rows.correct`` ones count).
+    ``pairs="step"``: c_τ[t] = Σ_i α_{t←i} r_i over correct rows i of τ.
+    ``pairs="pair"``: the paper's literal R←_τ(s_t, a_t), i.e. c summed over every
+    step of τ with the same (s_t, a_t); pairs are keyed on (s_t, a_t) when
+    ``actions`` (N, T) is given, else on (s_t, s_{t+1}) (identical except for
+    different moves into a wall that leave the agent in place).
+    """
+    rewards = np.asarray(rewards, dtype=np.float64)
+    states = np.asarray(states)
+    if rewards.ndim != 2:
+        raise ValueError(f"rewards must have shape (N, T), got {rewards.shape}")
+    n, t = rewards.shape
+    if states.shape != (n, t + 1):
+        raise ValueError(f"states must have shape (N, T + 1) = {(n, t + 1)}, got {states.shape}")
+    if pairs not in ("step", "pair"):
+        raise ValueError(f"pairs must be 'step' or 'pair', got {pairs!r}")
+    _check_rows(rows, n, t)
+    keep = np.asarray(rows.correct, dtype=bool)
+    traj = np.asarray(rows.traj, dtype=np.int64)[keep]
+    step = np.asarray(rows.step, dtype=np.int64)[keep]
+    weighted = np.asarray(rows.attention, dtype=np.float64)[keep] * rewards[traj, step][:, None]  # (R', T)
+    credit = np.zeros((n, t), dtype=np.float64)
+    np.add.at(credit, traj, weighted)
+    if pairs == "step":
+        return credit
+    # Literal form: every step gets the total credit of its (trajectory, pair) group.
+    second = states[:, 1:] if actions is None else np.asarray(actions)
+    valid = (states[:, :-1] >= 0) & (second >= 0)
+    ti, si = np.nonzero(valid)
+    keys = np.stack([ti, states[:, :-1][ti, si], second[ti, si]], axis=1)
+    _, group = np.unique(keys, axis=0, return_inverse=True)
+    totals = np.bincount(group.ravel(), weights=credit[ti, si])
+    out = np.zeros_like(credit)
+    out[ti, si] = totals[group.ravel()]
+    return out
+
+
+def potential_from_credit(
+    states: np.ndarray,
+    rewards: np.ndarray,
+    rows: CreditRowsLike,
+    n_states: int,
+    *,
+    normalise: Normalise = "trajectories",
+    terminal_states: np.ndarray | None = None,
+    actions: np.ndarray | None = None,
+    pairs: Pairs = "step",
+) -> np.ndarray:
+    """φ̂ over the dense true-state keys [0, n_states): (n_states,) float64.
+
+    ``states`` (N, T + 1) keys (-1 on padding), ``rewards`` (N, T), ``rows`` the
+    attention rows of those N trajectories. Each step's credit goes to the state
+    it led into, s_{t+1}. ``normalise="trajectories"`` (paper): divide by |D| = N.
+    ``normalise="visits"``: divide each state's sum by how often it was reached
+    (a per-visit mean; not the paper's estimator). Unseen states get 0, as do
+    ``terminal_states`` (keys) if given. Generic over integer keys.
+    """
+    states = np.asarray(states)
+    rewards = np.asarray(rewards)
+    if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)) or n_states < 1:
+        raise ValueError(f"n_states must be an integer >= 1, got {n_states!r}")
+    if normalise not in ("trajectories", "visits"):
+        raise ValueError(f"normalise must be 'trajectories' or 'visits', got {normalise!r}")
+    if rewards.ndim != 2 or rewards.shape[0] == 0:
+        raise ValueError(f"|D| must be >= 1: rewards must have shape (N >= 1, T), got {rewards.shape}")
+    credit = redistributed_return(rows, rewards, states, actions, pairs=pairs)
+    nxt = states[:, 1:]
+    valid = nxt >= 0
+    if valid.any() and nxt[valid].max() >= n_states:
+        raise ValueError(f"states contain key {int(nxt[valid].max())} >= n_states={n_states}")
+    phi = np.bincount(nxt[valid], weights=credit[valid], minlength=n_states)
+    if normalise == "trajectories":
+        phi /= rewards.shape[0]
+    else:
+        visits = np.bincount(nxt[valid], minlength=n_states)
+        phi = np.divide(phi, visits, out=np.zeros_like(phi), where=visits > 0)
+    if terminal_states is not None:
+        phi[np.asarray(terminal_states, dtype=np.int64)] = 0.0
+    return phi
+
+
+def shaping_reward(
+    phi_s: np.ndarray, phi_next: np.ndarray, terminated: np.ndarray, gamma: float, terminal_zero: bool = True
+) -> np.ndarray:
+    """F = γ φ(s') − φ(s), with φ(s') := 0 where ``terminated`` (if ``terminal_zero``). Shapes (B,)."""
+    phi_next = np.where(np.asarray(terminated, bool), 0.0, phi_next) if terminal_zero else phi_next
+    return gamma * np.asarray(phi_next, dtype=np.float64) - np.asarray(phi_s, dtype=np.float64)
+
+
+# =============================================================================
+# The potential object
+# =============================================================================
+def terminal_state_keys(env: TriggersConfig) -> np.ndarray:
+    """Keys of the states with no prize left (where episodes terminate)."""
+    n_bits = env.n_triggers + env.n_prizes
+    keys = np.arange(env.n_states, dtype=np.int64)
+    prize_bits = (keys & ((1 << n_bits) - 1)) >> env.n_triggers
+    return keys[prize_bits == 0]
+
+
+@dataclass
+class Potential:
+    """A potential table for ONE maze, with the shaping it induces."""
+
+    table: np.ndarray
+    """(n_states,) φ per true-state key of ``env`` in ``layout``."""
+    env: TriggersConfig
+    """The maze distribution the keys belong to (size, triggers, prizes)."""
+    layout: Layout
+    """The maze the potential was computed for."""
+    gamma: float
+    """Discount used in F = γφ(s') − φ(s) (use the agent's γ)."""
+    n_trajectories: int
+    """|D|, the target trajectories used (0 for analytic potentials)."""
+    source: str
+    """Where it comes from: 'secret', 'oracle', 'zero' or 'custom'."""
+    terminal_zero: bool = True
+    """φ(s') = 0 when the episode terminates (policy invariance); False = paper's literal F."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Free-form provenance (model hash, rows used, ...)."""
+
+    def __post_init__(self) -> None:
+        self.gamma = check_gamma(self.gamma)
+        self.table = np.asarray(self.table, dtype=np.float64)
+        if self.table.shape != (self.env.n_states,):
+            raise ValueError(f"table must have shape (n_states={self.env.n_states},), got {self.table.shape}")
+        if self.source not in POTENTIAL_SOURCES:
+            raise ValueError(f"source must be one of {POTENTIAL_SOURCES}, got {self.source!r}")
+        self.layout = Layout(*(np.asarray(x, dtype=np.int64) for x in self.layout))
+
+    def __call__(self, states: np.ndarray) -> np.ndarray:
+        """φ(s) for an array of keys (any shape); keys must lie in [0, n_states)."""
+        states = np.asarray(states, dtype=np.int64)
+        if states.size and (states.min() < 0 or states.max() >= self.env.n_states):
+            raise ValueError(f"states must be keys in [0, {self.env.n_states}), got range "
+                             f"[{states.min()}, {states.max()}]")
+        return self.table[states]
+
+    def shaping(self, s: np.ndarray, s_next: np.ndarray, terminated: np.ndarray) -> np.ndarray:
+        """F = γφ(s') − φ(s); φ(s') = 0 where ``terminated`` when ``terminal_zero``."""
+        return shaping_reward(self(s), self(s_next), terminated, self.gamma, self.terminal_zero)
+
+    def check_compatible(self, env_config: TriggersConfig, layout: Layout) -> None:
+        """Raise ValueError unless ``env_config``/``layout`` is the maze this potential was built for."""
+        mine = (self.env.size, self.env.n_triggers, self.env.n_prizes)
+        theirs = (env_config.size, env_config.n_triggers, env_config.n_prizes)
+        if mine != theirs:
+            raise ValueError(
+                f"potential was computed for size/n_triggers/n_prizes={mine}, cannot be applied to {theirs}")
+        for name, a, b in zip(Layout._fields, self.layout, layout):
+            if not np.array_equal(a, np.asarray(b)):
+                raise ValueError(
+                    f"potential was computed for another maze: layout.{name} {a.tolist()} != "
+                    f"{np.asarray(b).tolist()}; compute a potential for this maze")
+
+    def grid(self, triggers_alive: tuple[bool, ...] | None = None,
+             prizes_alive: tuple[bool, ...] | None = None) -> np.ndarray:
+        """φ as a (size, size) picture for one object configuration (default: all present)."""
+        nT, nP = self.env.n_triggers, self.env.n_prizes
+        ta = (True,) * nT if triggers_alive is None else tuple(triggers_alive)
+        pa = (True,) * nP if prizes_alive is None else tuple(prizes_alive)
+        bits = sum(int(b) << i for i, b in enumerate(ta + pa))
+        cells = np.arange(self.env.size ** 2)
+        return self.table[cells * (1 << (nT + nP)) + bits].reshape(self.env.size, self.env.size)
+
+
+def zero_potential(env: TriggersConfig, layout: Layout, gamma: float) -> Potential:
+    """φ ≡ 0 (no shaping), handy to run plain agents through the same code path."""
+    return Potential(np.zeros(env.n_states), env, layout, gamma, 0, "zero")
+
+
+# =============================================================================
+# Potentials for a target maze
+# =============================================================================
+def oracle_potential(env: TriggersConfig, layout: Layout, gamma: float, scale: float = 1.0) -> Potential:
+    """Ground-truth reference: the credit a *perfect* SECRET would give, made dense.
+
+    Construction: a perfect credit assigner splits every future +1 equally over
+    the n_T trigger activations that enabled it (1/n_T each). So in a state
+    where k of the n_T triggers are already active and p prizes are still
+    present, the activations done so far own ``k/n_T · p`` of the reward still to
+    come (if the agent goes on to collect every prize)::
+
+        φ_oracle(s) = scale · (k(s) / n_T) · p(s)        (0 when n_T = 0)
+
+    It depends only on the known triggers, not on distances (it is not V*), and
+    is 0 at terminal states (p = 0). Unlike SECRET's φ̂ (credit only on states
+    actually reached by an activation in D), it is defined on every state.
+    """
+    gamma = check_gamma(gamma)
+    nT, nP = env.n_triggers, env.n_prizes
+    keys = np.arange(env.n_states, dtype=np.int64)
+    bits = keys & ((1 << (nT + nP)) - 1)
+    triggers_alive = np.zeros(env.n_states, dtype=np.int64)
+    for i in range(nT):
+        triggers_alive += (bits >> i) & 1
+    prizes_alive = np.zeros(env.n_states, dtype=np.int64)
+    for j in range(nP):
+        prizes_alive += (bits >> (nT + j)) & 1
+    if nT == 0:
+        table = np.zeros(env.n_states)
+    else:
+        table = scale * (nT - triggers_alive) / nT * prizes_alive
+    return Potential(table, env, layout, gamma, 0, "oracle", meta={"construction": "k/n_T * prizes_left"})
+
+
+def secret_potential(
+    model: Any,
+    env: TriggersConfig,
+    maze_seed: int,
+    n_trajectories: int,
+    gamma: float,
+    seed: int = 0,
+    *,
+    normalise: Normalise = "trajectories",
+    pairs: Pairs = "step",
+    tolerance: int = 0,
+    batch_size: int = 256,
+    terminal_zero: bool = True,
+    dataset: Any = None,
+) -> Potential:
+    """φ̂ from SECRET's credit on ``n_trajectories`` random-policy episodes in one target maze.
+
+    ``model`` is the frozen source-trained reward model (``TrainedModel.model``
+    or a ``TrainedModel``). The episodes are the cached uniform-random dataset
+    ``DatasetConfig(env, n_trajectories, seed, split="target",
+    fixed_maze_seed=maze_seed)`` unless ``dataset`` is given (its first
+    ``n_trajectories`` episodes are used, so nested |D| share data).
+    """
+    from secretlab.credit import credit_rows
+    from secretlab.data import DatasetConfig, load_or_collect
+
+    gamma = check_gamma(gamma)
+    if isinstance(n_trajectories, bool) or not isinstance(n_trajectories, (int, np.integer)) or n_trajectories < 1:
+        raise ValueError(f"n_trajectories (|D|) must be an integer >= 1, got {n_trajectories!r}")
+    if dataset is None:
+        dataset = load_or_collect(DatasetConfig(env, int(n_trajectories), seed, split="target",
+                                                fixed_maze_seed=int(maze_seed)))
+    elif dataset.n < n_trajectories:
+        raise ValueError(f"dataset has {dataset.n} trajectories, fewer than n_trajectories={n_trajectories}")
+    dataset = dataset.subset(slice(0, int(n_trajectories)))
+    net = getattr(model, "model", model)
+    rows = credit_rows(net, dataset, batch_size=batch_size, tolerance=tolerance)
+    return potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
+                               terminal_zero=terminal_zero)
+
+
+def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, maze_seed: int, gamma: float,
+                        *, normalise: Normalise = "trajectories", pairs: Pairs = "step",
+                        terminal_zero: bool = True, n_trajectories: int | None = None) -> Potential:
+    """:class:`Potential` from already computed credit rows of a one-maze ``dataset``.
+
+    With ``n_trajectories`` only the rows and episodes of the first
+    ``n_trajectories`` trajectories are used (nested |D| without re-inference).
+    """
+    layout = sample_layout(env, int(maze_seed))
+    seeds = np.asarray(dataset.maze_seeds)
+    if not np.all(seeds == maze_seed):
+        raise ValueError(f"dataset must come from the single maze maze_seed={maze_seed}, "
+                         f"got maze seeds {np.unique(seeds)[:5].tolist()}")
+    n = dataset.n if n_trajectories is None else int(n_trajectories)
+    if n < 1 or n > dataset.n:
+        raise ValueError(f"n_trajectories (|D|) must be in [1, {dataset.n}], got {n}")
+    if n < dataset.n:
+        keep = np.asarray(rows.traj) < n
+        rows = _RowsView(*(np.asarray(getattr(rows, f))[keep] for f in _RowsView.__dataclass_fields__))
+    table = potential_from_credit(dataset.states[:n], dataset.rewards[:n], rows, env.n_states,
+                                  normalise=normalise, actions=dataset.actions[:n], pairs=pairs)
+    n_rows = int(len(rows.correct))
+    return Potential(table, env, layout, gamma, n, "secret", terminal_zero,
+                     meta={"maze_seed": int(maze_seed), "normalise": normalise, "pairs": pairs,
+                           "n_rows": n_rows, "n_correct_rows": int(np.sum(rows.correct))})
+
+
+@dataclass
+class _RowsView:
+    traj: np.ndarray
+    step: np.ndarray
+    sign: np.ndarray
+    pred: np.ndarray
+    correct: np.ndarray
+    attention: np.ndarray
+
+
+# =============================================================================
+# Gymnasium wrapper (plumbing)
+# =============================================================================
+class ShapingWrapper(gym.Wrapper):
+    """Adds F = γφ(s') − φ(s) to a Triggers env's reward.
+
+    Reads the true state from ``info["state"]``; caches φ(s) at reset; uses
+    φ(s') = 0 on *termination* (not truncation) when ``potential.terminal_zero``.
+    ``info`` gains ``"env_reward"`` (unshaped) and ``"shaping"`` (F). A potential
+    belongs to one maze: by default the wrapper pins it on every reset
+    (``options={"layout": potential.layout}``), and it always checks the maze
+    (ValueError on another size or layout). Wrap each sub-env of a Gymnasium
+    vector env separately (``SyncVectorEnv([lambda: ShapingWrapper(...)] * n)``):
+    the vector env's auto-reset calls this wrapper's ``reset``.
+    """
+
+    def __init__(self, env: gym.Env, potential: Potential, pin_layout: bool = True) -> None:
+        super().__init__(env)
+        config = getattr(env.unwrapped, "config", None)
+        if not isinstance(config, TriggersConfig):
+            raise ValueError("ShapingWrapper needs a secretlab Triggers env (env.unwrapped.config)")
+        potential.check_compatible(config, potential.layout)
+        self.potential = potential
+        self.pin_layout = pin_layout
+        self._phi = 0.0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if self.pin_layout:
+            options = {**(options or {}), "layout": self.potential.layout}
+        obs, info = self.env.reset(seed=seed, options=options)
+        self.potential.check_compatible(self.env.unwrapped.config, self.env.unwrapped.layout)
+        self._phi = float(self.potential(info["state"]))
+        return obs, info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        phi_next = float(self.potential(info["state"]))
+        shaping = float(shaping_reward(np.array(self._phi), np.array(phi_next), np.array(terminated),
+                                       self.potential.gamma, self.potential.terminal_zero))
+        self._phi = phi_next
+        info = {**info, "env_reward": float(reward), "shaping": shaping}
+        return obs, float(reward) + shaping, terminated, truncated, info
+
+
+def describe_state(key: int, env: TriggersConfig) -> str:
+    """Readable form of a key, e.g. ``(3, 4) T:[1,0,1] P:[1]`` (for tables and widgets)."""
+    d = decode_state(key, env)
+    t = ",".join(str(int(b)) for b in d["triggers_alive"])
+    p = ",".join(str(int(b)) for b in d["prizes_alive"])
+    return f"{d['agent']} T:[{t}] P:[{p}]"
