@@ -460,10 +460,13 @@ def draw_inspector(state: InspectorState, fig=None):
     fig.colorbar(im, ax=ax_pot, fraction=0.046, pad=0.03, label="φ̂")
 
     # 3. The attention row as a bar strip.
-    steps = np.arange(state.length)
+    # Two filled step plots (not one Rectangle per bar: ~10x faster for 200 steps).
+    edges = np.arange(state.length + 1) - 0.5
     credited = state.attention > state.threshold
-    colours = np.where(credited, "tab:red", "tab:blue")
-    ax_att.bar(steps, state.attention, width=1.0, color=colours, linewidth=0)
+    ax_att.stairs(np.where(credited, 0.0, state.attention), edges, fill=True, color="tab:blue",
+                  label="attention")
+    ax_att.stairs(np.where(credited, state.attention, 0.0), edges, fill=True, color="tab:red",
+                  label="credited (> threshold)")
     for k, s in enumerate(state.trigger_steps):
         ax_att.axvline(s, color=TRIGGER, ls="--", lw=1.2, label="trigger activated" if k == 0 else None)
     ax_att.axhline(state.threshold, color="0.4", ls=":", lw=1, label=f"threshold {state.threshold:.2f}")

@@ -1,10 +1,10 @@
 """The credit inspector: view-model data on hand-checkable inputs, and the widget driven from Python.
 
-The reward model here is an *oracle* stand-in written in torch: it reads the
-same crops and actions as SECRET, predicts the sign exactly and puts all its
-attention on the steps that activated a trigger. Its credit is perfect by
-construction, so precision/recall must be exactly 1 and the credit must sit on
-the trigger cell; anything else is a bug in the inspector's bookkeeping.
+The reward model here is the *oracle* stand-in of ``tests/oracle_credit.py``:
+it predicts the sign exactly and puts all its attention on the steps that
+activated a trigger. Its credit is perfect by construction, so precision/recall
+must be exactly 1 and the credit must sit on the trigger cell; anything else is
+a bug in the inspector's bookkeeping.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import pytest
 import torch
 
 import secretlab.widgets as widgets
-from secretlab.envs.triggers import ACTION_DELTAS, TriggersConfig
+from oracle_credit import OracleModel, fake_potential
+from secretlab.envs.triggers import TriggersConfig
 from secretlab.widgets import (
     CreditInspector,
     InspectorConfig,
@@ -29,39 +30,6 @@ from secretlab.widgets import (
 
 ENV = TriggersConfig(size=5, n_triggers=1, n_prizes=1, max_steps=60)
 ENV2 = TriggersConfig(size=5, n_triggers=2, n_prizes=1, max_steps=60)
-
-
-class OracleModel(torch.nn.Module):
-    """Exact sign prediction; attention uniform over trigger activations so far (else on itself)."""
-
-    def __init__(self, n_triggers: int) -> None:
-        super().__init__()
-        self.n_triggers = n_triggers
-        self.dummy = torch.nn.Parameter(torch.zeros(1))
-
-    def forward(self, obs, actions, mask):
-        B, T = actions.shape
-        delta = torch.as_tensor(ACTION_DELTAS)[actions.clamp(min=0)] + 1  # (B, T, 2) crop cell entered
-        b, t = torch.meshgrid(torch.arange(B), torch.arange(T), indexing="ij")
-        ahead = obs[b, t, :, delta[..., 0], delta[..., 1]]  # (B, T, 3) channels of the entered cell
-        activates = (ahead[..., 1] == 1) & mask
-        prize = (ahead[..., 2] == 1) & mask
-        before = torch.cumsum(activates.long(), 1) - activates.long()
-        sign = torch.where(prize, torch.where(before == self.n_triggers, 1, -1), 0)
-        logits = torch.nn.functional.one_hot(sign + 1, 3).float() * 10
-        att = activates[:, None, :].float() * torch.ones(T, T).tril()[None]
-        none = att.sum(-1, keepdim=True) == 0
-        att = torch.where(none, torch.eye(T)[None].expand(B, T, T), att)
-        att = att / att.sum(-1, keepdim=True) * mask[:, :, None]
-        return logits, att
-
-
-def fake_potential(model, env, maze_seed, config):
-    """A hand-made φ̂: the cell index on the 'all triggers active' mask, 0 elsewhere."""
-    n_bits = env.n_triggers + env.n_prizes
-    table = np.zeros((env.size * env.size, 1 << n_bits))
-    table[:, ((1 << env.n_prizes) - 1) << env.n_triggers] = np.arange(env.size * env.size)
-    return table.ravel()
 
 
 @pytest.fixture(autouse=True)
