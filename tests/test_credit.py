@@ -1,0 +1,127 @@
+"""Credit extraction and scoring on hand-made attention whose answers can be checked by hand."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from secretlab.credit import (CreditRows, attention_by_offset, attention_per_cell, credit_rows, credit_scores)
+
+
+class FixedModel(nn.Module):
+    """Predicts sign(r) from a lookup table and attends with a fixed (N, T, T) matrix."""
+
+    def __init__(self, predicted_sign: np.ndarray, attention: np.ndarray) -> None:
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(1))
+        self.pred = torch.as_tensor(predicted_sign)
+        self.att = torch.as_tensor(attention, dtype=torch.float32)
+        self.calls = 0
+
+    def forward(self, obs, actions, mask):
+        B, T = actions.shape
+        start = self.calls
+        self.calls += B
+        logits = torch.nn.functional.one_hot(self.pred[start:start + B, :T] + 1, 3).float()
+        return logits, self.att[start:start + B, :T, :T]
+
+
+def _dataset():
+    # Trajectory 0: trigger at step 1, +1 at step 3. Trajectory 1: -1 at step 2, padding after step 3.
+    rewards = np.array([[0, 0, 0, 1, 0], [0, 0, -1, 0, 0]], np.float32)
+    return SimpleNamespace(obs=np.zeros((2, 5, 3, 3, 3), np.uint8), actions=np.zeros((2, 5), np.int64),
+                           rewards=rewards, lengths=np.array([5, 4]),
+                           activated=np.array([[0, 1, 0, 0, 0], [0, 0, 0, 0, 0]], bool))
+
+
+def _attention():
+    att = np.zeros((2, 5, 5), np.float32)
+    att[0, 3, :4] = [0.1, 0.6, 0.05, 0.25]
+    att[1, 2, :3] = [0.2, 0.3, 0.5]
+    return att
+
+
+def test_credit_rows_pick_nonzero_rewards_and_their_rows():
+    data = _dataset()
+    pred = np.array([[0, 0, 0, 1, 0], [0, 0, 1, 0, 0]])  # the -1 is mispredicted as +1
+    rows = credit_rows(FixedModel(pred, _attention()), data, batch_size=1)
+    assert rows.traj.tolist() == [0, 1] and rows.step.tolist() == [3, 2]
+    assert rows.sign.tolist() == [1, -1] and rows.pred.tolist() == [1, 1]
+    assert rows.correct.tolist() == [True, False]
+    assert rows.attention.shape == (2, 5)
+    np.testing.assert_allclose(rows.attention[0], [0.1, 0.6, 0.05, 0.25, 0])
+
+
+def test_tolerance_accepts_a_nearby_prediction():
+    data = _dataset()
+    pred = np.array([[0, 0, 1, 0, 0], [0, 0, 0, 0, 0]])  # +1 predicted one step early
+    assert credit_rows(FixedModel(pred, _attention()), data).correct.tolist() == [False, False]
+    assert credit_rows(FixedModel(pred, _attention()), data, tolerance=1).correct.tolist() == [True, False]
+
+
+def test_scores_by_hand():
+    # Row A (t=3): truth {1}, credited (>0.2) {1, 3} -> P = 1/2, R = 1.
+    # Row B (t=4): truth {0, 2}, credited {2} -> P = 1, R = 1/2.
+    att = np.array([[0.1, 0.6, 0.05, 0.25, 0.0], [0.15, 0.1, 0.5, 0.05, 0.2]], np.float32)
+    rows = CreditRows(traj=np.array([0, 1]), step=np.array([3, 4]), sign=np.array([1, 1]), pred=np.array([1, 1]),
+                      correct=np.array([True, True]), attention=att)
+    activated = np.array([[0, 1, 0, 0, 0], [1, 0, 1, 0, 0]], bool)
+    s = credit_scores(rows, activated, threshold=0.2)
+    assert s.precision == pytest.approx(0.75) and s.recall == pytest.approx(0.75)
+    assert s.micro_precision == pytest.approx(2 / 3) and s.micro_recall == pytest.approx(2 / 3)
+    assert s.n_rows == 2 and s.positive_accuracy == 1.0
+    assert 0 < s.average_precision <= 1
+    # A threshold above every entry credits nothing: precision 0 by convention, recall 0.
+    s = credit_scores(rows, activated, threshold=0.9)
+    assert s.precision == 0 and s.recall == 0
+
+
+def test_scores_ignore_incorrect_and_negative_rows():
+    att = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], np.float32)
+    rows = CreditRows(traj=np.array([0, 0, 0]), step=np.array([2, 2, 2]), sign=np.array([1, 1, -1]),
+                      pred=np.array([1, 0, -1]), correct=np.array([True, False, True]), attention=att)
+    s = credit_scores(rows, np.array([[0, 1, 0]], bool))
+    assert s.n_rows == 1 and s.precision == 1 and s.recall == 1 and s.positive_accuracy == 0.5
+
+
+def test_bad_input_raises():
+    rows = CreditRows(traj=np.array([0]), step=np.array([1]), sign=np.array([-1]), pred=np.array([-1]),
+                      correct=np.array([True]), attention=np.array([[0.5, 0.5]], np.float32))
+    with pytest.raises(ValueError, match="no positive rewards"):
+        credit_scores(rows, np.zeros((1, 2), bool))
+    for bad in (0.0, 1.0, -0.1, 2, "0.2", True):
+        with pytest.raises(ValueError, match="threshold"):
+            credit_scores(rows, np.zeros((1, 2), bool), threshold=bad)
+    with pytest.raises(ValueError, match="tolerance"):
+        credit_rows(FixedModel(np.zeros((2, 5), int), _attention()), _dataset(), tolerance=-1)
+
+
+def test_attention_by_offset_by_hand():
+    # Triggers activated at steps 2 and 5, reward at step 6.
+    att = np.zeros((1, 8), np.float32)
+    att[0, [1, 2, 5, 6]] = [0.1, 0.4, 0.3, 0.2]
+    rows = CreditRows(traj=np.array([0]), step=np.array([6]), sign=np.array([1]), pred=np.array([1]),
+                      correct=np.array([True]), attention=att)
+    activated = np.zeros((1, 8), bool)
+    activated[0, [2, 5]] = True
+    out = attention_by_offset(rows, activated, max_offset=3)
+    zero = 3  # index of offset 0
+    assert out["counts"].tolist() == [1, 1]
+    assert out["by_order"][0, zero] == pytest.approx(0.4) and out["by_order"][0, zero - 1] == pytest.approx(0.1)
+    assert out["by_order"][0, zero + 3] == pytest.approx(0.3)
+    assert out["by_order"][1, zero] == pytest.approx(0.3) and out["by_order"][1, zero + 1] == pytest.approx(0.2)
+    assert out["by_order"][1, zero + 2] == 0  # step 7 > t: not attended
+    assert out["pooled"][zero] == pytest.approx(0.35)
+
+
+def test_attention_per_cell_by_hand():
+    att = np.array([[0.5, 0.25, 0.25]], np.float32)
+    rows = CreditRows(traj=np.array([0]), step=np.array([2]), sign=np.array([1]), pred=np.array([1]),
+                      correct=np.array([True]), attention=att)
+    cells = np.array([[[0, 1], [1, 1], [0, 1]]])
+    mean, visits = attention_per_cell(rows, cells, size=2)
+    assert mean[0, 1] == pytest.approx(0.75) and mean[1, 1] == pytest.approx(0.25)
+    assert np.isnan(mean[0, 0]) and visits.tolist() == [[0, 2], [0, 1]]

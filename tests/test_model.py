@@ -1,0 +1,163 @@
+"""Reward model and training: loss value by hand, causality, masking, determinism, checkpoints."""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from secretlab.model import ModelConfig, RewardModel, sequence_loss
+from secretlab.training import (TrainConfig, _bucketed, confusion_metrics, load_checkpoint, load_or_train,
+                                save_checkpoint, train)
+
+
+def _batch(B=2, T=6, seed=0, obs_shape=(3, 3, 3), n_actions=4, lengths=(6, 4)):
+    g = torch.Generator().manual_seed(seed)
+    obs = torch.randint(0, 2, (B, T, *obs_shape), generator=g, dtype=torch.uint8)
+    actions = torch.randint(0, n_actions, (B, T), generator=g)
+    mask = torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]
+    actions[~mask] = -1
+    return obs, actions, mask
+
+
+def _model(**kw) -> RewardModel:
+    torch.manual_seed(0)
+    return RewardModel(ModelConfig(**kw)).eval()
+
+
+def test_loss_matches_hand_computation():
+    # Uniform logits: every step costs w(c)·log 3; each trajectory is divided by its own length.
+    logits = torch.zeros(2, 3, 3)
+    signs = torch.tensor([[0, 1, 0], [-1, 0, 0]])
+    mask = torch.tensor([[True, True, False], [True, True, True]])
+    expected = ((0.02 + 0.499) * math.log(3) / 2 + (0.499 + 0.02 + 0.02) * math.log(3) / 3) / 2
+    assert sequence_loss(logits, signs, mask).item() == pytest.approx(expected, rel=1e-6)
+    # A confident correct prediction costs ~0; padding (step 2 of row 0, label 0 but logits wrong) is ignored.
+    logits = torch.tensor([[[0, 0, 50.0], [0, 0, 50.0], [50.0, 0, 0]]])
+    assert sequence_loss(logits, torch.tensor([[1, 1, 0]]), torch.tensor([[True, True, False]])).item() < 1e-6
+
+
+def test_loss_rejects_bad_weights():
+    with pytest.raises(ValueError, match="class_weights"):
+        sequence_loss(torch.zeros(1, 2, 3), torch.zeros(1, 2, dtype=torch.long), torch.ones(1, 2, dtype=bool),
+                      class_weights=(1.0, 1.0))
+
+
+def test_attention_rows_sum_to_one_and_padding_gets_nothing():
+    model = _model()
+    obs, actions, mask = _batch()
+    logits, att = model(obs, actions, mask)
+    assert logits.shape == (2, 6, 3) and att.shape == (2, 6, 6)
+    sums = att.sum(-1)
+    assert torch.allclose(sums[mask], torch.ones(int(mask.sum())), atol=1e-5)
+    assert (sums[~mask] == 0).all()
+    assert (att[1, :, 4:] == 0).all()                       # padding columns never attended
+    assert (att.triu(diagonal=1) == 0).all()                # no attention to the future
+
+
+def test_causality_future_inputs_change_nothing_up_to_t():
+    model = _model()
+    obs, actions, mask = _batch(lengths=(6, 6))
+    logits, att = model(obs, actions, mask)
+    t = 2
+    obs2, actions2 = obs.clone(), actions.clone()
+    obs2[:, t + 1:] = 1 - obs2[:, t + 1:]
+    actions2[:, t + 1:] = (actions2[:, t + 1:] + 1) % 4
+    logits2, att2 = model(obs2, actions2, mask)
+    assert torch.allclose(logits[:, : t + 1], logits2[:, : t + 1], atol=1e-6)
+    assert torch.allclose(att[:, : t + 1], att2[:, : t + 1], atol=1e-6)
+    assert not torch.allclose(logits[:, t + 1:], logits2[:, t + 1:])  # the change did reach later steps
+
+
+def test_padding_content_is_ignored():
+    model = _model()
+    obs, actions, mask = _batch()
+    logits, att = model(obs, actions, mask)
+    obs2 = obs.clone()
+    obs2[1, 4:] = 1
+    logits2, att2 = model(obs2, actions, mask)
+    assert torch.allclose(logits[mask], logits2[mask], atol=1e-6)
+    assert torch.allclose(att, att2, atol=1e-6)
+
+
+def test_minigrid_like_inputs():
+    model = _model(obs_shape=(3, 7, 7), n_actions=7, conv_channels=(16, 16), obs_scale=10.0)
+    obs, actions, mask = _batch(obs_shape=(3, 7, 7), n_actions=7)
+    logits, att = model(obs * 5, actions, mask)
+    assert logits.shape == (2, 6, 3) and torch.isfinite(logits).all()
+
+
+def test_bad_inputs_raise_value_errors():
+    model = _model()
+    obs, actions, mask = _batch()
+    with pytest.raises(ValueError, match="obs"):
+        model(obs[:, :, :2], actions, mask)
+    with pytest.raises(ValueError, match="conv_kernel"):
+        ModelConfig(conv_kernel=2)
+    with pytest.raises(ValueError, match="dropout_attn"):
+        ModelConfig(dropout_attn=1.5)
+    with pytest.raises(ValueError, match="val_fraction"):
+        TrainConfig(val_fraction=0.0)
+
+
+def test_confusion_metrics_by_hand():
+    confusion = np.array([[2, 1, 0], [0, 6, 0], [0, 2, 3]])
+    m = confusion_metrics(confusion)
+    assert m["precision_neg"] == 1.0 and m["recall_neg"] == pytest.approx(2 / 3)
+    assert m["precision_zero"] == pytest.approx(6 / 9) and m["recall_zero"] == 1.0
+    assert m["precision_pos"] == 1.0 and m["recall_pos"] == pytest.approx(3 / 5)
+
+
+def test_bucketing_covers_every_index_once():
+    lengths = np.array([5, 1, 9, 3, 7, 2, 8, 4, 6, 10])
+    index = np.arange(10)
+    batches = _bucketed(index, lengths, TrainConfig(batch_size=3, bucket_batches=2), torch.Generator().manual_seed(0))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(10))
+    assert max(len(b) for b in batches) == 3
+
+
+def _toy_dataset(n=24, T=8, seed=0):
+    """Prize visible in the crop's centre column at the step of a +1: learnable, tiny."""
+    rng = np.random.default_rng(seed)
+    obs = rng.integers(0, 2, (n, T, 3, 3, 3)).astype(np.uint8)
+    actions = rng.integers(0, 4, (n, T))
+    lengths = rng.integers(3, T + 1, n)
+    rewards = np.zeros((n, T), np.float32)
+    for i in range(n):
+        rewards[i, lengths[i] - 1] = 1.0 if i % 2 else -1.0
+        actions[i, lengths[i]:] = -1
+    return SimpleNamespace(obs=obs, actions=actions, rewards=rewards, lengths=lengths)
+
+
+def test_training_is_deterministic_per_seed():
+    data = _toy_dataset()
+    cfg = ModelConfig(d_model=16, d_ff=16)
+    tc = TrainConfig(max_epochs=2, batch_size=8, seed=3)
+    a = train(data, cfg, tc, progress=False, device="cpu")
+    b = train(data, cfg, tc, progress=False, device="cpu")
+    for k, v in a.model.state_dict().items():
+        assert torch.equal(v, b.model.state_dict()[k]), k
+    assert list(a.history.columns[:3]) == ["epoch", "train_loss", "val_loss"]
+    assert a.confusion.shape == (3, 3) and a.confusion.sum() > 0
+
+
+def test_checkpoint_round_trip_and_mismatch(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
+    data = _toy_dataset()
+    cfg = ModelConfig(d_model=16, d_ff=16)
+    tc = TrainConfig(max_epochs=1, batch_size=8)
+    trained = load_or_train(data, cfg, tc, progress=False)
+    assert trained.checkpoint is not None and trained.checkpoint.exists()
+    again = load_or_train(data, cfg, tc, progress=False)   # from the cache
+    assert again.checkpoint == trained.checkpoint
+    for k, v in trained.model.state_dict().items():
+        assert torch.equal(v.cpu(), again.model.state_dict()[k].cpu())
+    assert again.model_config == cfg and again.train_config == tc
+    other = SimpleNamespace(obs=np.zeros((2, 8, 3, 7, 7), np.uint8), actions=np.zeros((2, 8), np.int64),
+                            rewards=np.zeros((2, 8), np.float32), lengths=np.array([8, 8]))
+    with pytest.raises(ValueError, match="does not fit"):
+        load_checkpoint(trained.checkpoint, other)
+    path = save_checkpoint(trained, tmp_path / "copy.pt")
+    assert load_checkpoint(path, data).model_config == cfg
