@@ -291,7 +291,8 @@ def potential_grid(table: np.ndarray, env: TriggersConfig, view: str = "stronges
 
     The key is (cell, which triggers and prizes remain), so each cell has
     2^(nT+nP) values. ``"strongest"`` (default) keeps, per cell, the value of
-    largest magnitude over all object masks: every trigger cell lights up
+    largest magnitude over the non-terminal object masks (at least one prize
+    left; the shaping never uses φ at terminal states): every trigger cell lights up
     whatever the order the triggers were taken in (with 3 triggers the state just
     after taking T2 has T2 gone but maybe T1 present, so no single mask shows all
     three). ``"all_triggers_active"`` / ``"no_trigger_active"`` show one mask each
@@ -309,7 +310,11 @@ def potential_grid(table: np.ndarray, env: TriggersConfig, view: str = "stronges
     elif view == "no_trigger_active":
         values = per_cell[:, all_prizes | ((1 << env.n_triggers) - 1)]
     else:
-        values = per_cell[np.arange(len(per_cell)), np.abs(per_cell).argmax(axis=1)]
+        # Terminal masks (no prize left) are skipped: φ(terminal) is not used by the
+        # shaping (secretlab.shaping: terminal_zero), so showing it would mislead.
+        live = np.arange(1 << n_bits) >> env.n_triggers != 0
+        candidates = np.where(live[None, :], per_cell, 0.0)
+        values = candidates[np.arange(len(per_cell)), np.abs(candidates).argmax(axis=1)]
     return values.reshape(env.size, env.size)
 
 
@@ -328,22 +333,33 @@ def row_precision_recall(attention_row: np.ndarray, activated: np.ndarray, thres
     return float(precision), float(recall)
 
 
+def maze_credit_rows(data: MazeData):
+    """The maze's :class:`secretlab.credit.CreditRows` (every non-zero reward step), from the cached attention."""
+    from secretlab.credit import CreditRows
+
+    n_idx, t_idx = np.nonzero(data.true_sign != 0)
+    sign = data.true_sign[n_idx, t_idx].astype(np.int64)
+    pred = data.predicted_sign[n_idx, t_idx].astype(np.int64)
+    return CreditRows(n_idx.astype(np.int64), t_idx.astype(np.int64), sign, pred, pred == sign,
+                      data.attention[n_idx, t_idx])
+
+
 def maze_precision_recall(data: MazeData, threshold: float) -> tuple[float, float, int]:
-    """Macro precision/recall over every correctly predicted +1 row of the maze, and the row count."""
+    """App. A.2's macro precision/recall over the maze's correctly predicted +1 rows, and their count.
+
+    Scored by :func:`secretlab.credit.credit_scores` (same conventions as notebook 03:
+    a row that credits nothing has precision 0). NaN, NaN, 0 when the maze has no
+    such row (no +1 reached, or none predicted correctly).
+    """
+    from secretlab.credit import credit_scores
+
     _check_threshold(threshold)
-    L = data.attention.shape[1]
-    n_idx, t_idx = np.nonzero((data.true_sign == 1) & (data.predicted_sign == 1))
-    if len(n_idx) == 0:
-        return float("nan"), float("nan"), 0
-    rows = data.attention[n_idx, t_idx]  # (R, L), zero beyond t
-    truth = data.dataset.activated[n_idx, :L] & (np.arange(L)[None, :] <= t_idx[:, None])
-    credited = rows > threshold
-    hits = (credited & truth).sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        precision = np.where(credited.any(1), hits / credited.sum(1), np.nan)
-        recall = np.where(truth.any(1), hits / truth.sum(1), np.nan)
-    mean = lambda x: float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")  # noqa: E731
-    return mean(precision), mean(recall), int(len(n_idx))
+    rows = maze_credit_rows(data)
+    n_rows = int((rows.correct & (rows.sign > 0)).sum())
+    if n_rows == 0 or data.env.n_triggers == 0:
+        return float("nan"), float("nan"), n_rows
+    scores = credit_scores(rows, data.dataset.activated[:, : data.attention.shape[1]], threshold)
+    return scores.precision, scores.recall, scores.n_rows
 
 
 def default_step(data: MazeData, trajectory: int) -> int:
@@ -424,6 +440,15 @@ def inspector_state(data: MazeData, trajectory: int, step: int | None = None, th
 
 
 # ====================================================================== drawing
+def _with_floor(name: str):
+    """A colormap whose NaN ("bad") cells show the floor colour instead of the wall behind."""
+    import matplotlib
+
+    from secretlab.plots import FLOOR
+
+    return matplotlib.colormaps[name].with_extremes(bad=FLOOR)
+
+
 def _sign(s: int) -> str:
     return {1: "+1", 0: "0", -1: "−1"}[int(s)]
 
@@ -447,7 +472,7 @@ def draw_inspector(state: InspectorState, fig=None):
     seen = state.path[: state.step + 2]
     credit_max = max(float(np.nanmax(state.cell_credit)) if np.isfinite(state.cell_credit).any() else 0.0, 1e-6)
     im = draw_maze(ax_maze, state.size, agent=seen[-1], triggers=state.triggers, prizes=state.prizes,
-                   values=state.cell_credit, cmap="Reds", vmin=0.0, vmax=max(credit_max, state.threshold),
+                   values=state.cell_credit, cmap=_with_floor("Reds"), vmin=0.0, vmax=max(credit_max, state.threshold),
                    path=seen, title=f"credit from the prediction at step {state.step} (path up to it)")
     fig.colorbar(im, ax=ax_maze, fraction=0.046, pad=0.03, label="attention received")
     ax_maze.plot(state.agent_start[1], state.agent_start[0], marker="o", mfc="none", mec="k", ms=9, zorder=7)
@@ -468,11 +493,13 @@ def draw_inspector(state: InspectorState, fig=None):
     ax_att.stairs(np.where(credited, state.attention, 0.0), edges, fill=True, color="tab:red",
                   label="credited (> threshold)")
     for k, s in enumerate(state.trigger_steps):
-        ax_att.axvline(s, color=TRIGGER, ls="--", lw=1.2, label="trigger activated" if k == 0 else None)
+        ax_att.axvline(s, color=TRIGGER, ls="--", lw=1.2, zorder=3, label="trigger activated" if k == 0 else None)
+    ax_att.plot(state.trigger_steps, np.full(len(state.trigger_steps), 1.0), "v", color=TRIGGER, ms=7,
+                clip_on=False, zorder=4)
     ax_att.axhline(state.threshold, color="0.4", ls=":", lw=1, label=f"threshold {state.threshold:.2f}")
     ax_att.axvline(state.step, color="k", lw=1.5, label="prediction step t")
     ax_att.set_xlim(-0.5, max(state.length, 1) - 0.5)
-    ax_att.set_ylim(0, 1.02)
+    ax_att.set_ylim(0, 1.05)
     ax_att.set_xlabel("step i (attended)")
     ax_att.set_ylabel("α(i ← t)")
     verdict = "correct" if state.correct else "wrong"
@@ -544,6 +571,11 @@ class CreditInspector:
         }
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.summary = W.HTML()
+        # CSS classes give the browser test (and user stylesheets) stable handles.
+        for name, control in self.controls.items():
+            control.add_class(f"inspector-{name}")
+        self.image.add_class("inspector-image")
+        self.summary.add_class("inspector-summary")
         c = self.controls
         self.widget = W.VBox([
             W.HBox([c["scenario"], c["maze"], c["potential_view"]]),

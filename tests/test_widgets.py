@@ -62,8 +62,10 @@ def test_potential_grid_views_by_hand():
     assert potential_grid(table, env, "all_triggers_active")[1, 1] == 0.7
     assert potential_grid(table, env, "all_triggers_active")[0, 0] == 0.1
     assert potential_grid(table, env, "no_trigger_active")[0, 0] == -0.4
+    table[2 * 4 + 1] = -5.0  # cell (0, 2), prize gone: a terminal state, never used by the shaping
     strongest = potential_grid(table, env, "strongest")
     assert strongest[1, 1] == 0.7 and strongest[0, 0] == -0.4 and strongest[2, 2] == 0.0
+    assert strongest[0, 2] == 0.0
     with pytest.raises(ValueError, match="potential_view"):
         potential_grid(table, env, "max")
     with pytest.raises(ValueError, match="table"):
@@ -217,3 +219,22 @@ def test_widget_follows_its_controls():
     c["maze"].value = 0
     assert inspector.data is data
     assert all(t < 5.0 for t in inspector.redraw_seconds)
+
+
+def test_real_potential_of_the_oracle_lights_the_trigger_cell(monkeypatch, tmp_path):
+    """With perfect credit, φ̂(trigger cell, trigger taken, prize present) = (#episodes with a +1) / |D|."""
+    from secretlab.data import DatasetConfig, load_or_collect
+    from secretlab.envs.triggers import encode_state
+
+    monkeypatch.undo()  # the real secretlab.shaping potential, in a private cache
+    monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
+    config = InspectorConfig(n_mazes=1, n_trajectories=4, n_potential_trajectories=80)
+    data = compute_maze_data(scenario(), 0, config)
+    target = load_or_collect(DatasetConfig(ENV, 80, config.seed, split="target", fixed_maze_seed=data.maze_seed))
+    _, triggers, _ = data.layout
+    key = encode_state(triggers[0], np.array([False]), np.array([True]), ENV.size)
+    n_success = int((target.rewards > 0).any(1).sum())
+    assert n_success > 0
+    assert data.potential[key] == pytest.approx(n_success / 80)
+    grid = potential_grid(data.potential, ENV, "all_triggers_active")
+    assert grid[tuple(triggers[0])] == pytest.approx(n_success / 80)
