@@ -6,7 +6,7 @@ PROFILE ?= default
 OUT    ?=
 STAMP  := $(VENV)/.installed
 
-.PHONY: reproduce test setup bench clean-cache clean
+.PHONY: reproduce test setup bench reference-figures clean-cache clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,14 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m secretlab bench
+
+# Refresh the committed reference set in figures/ from a default-profile run.
+reference-figures: $(STAMP)
+	rm -rf runs/reference
+	$(PY) -m secretlab reproduce --profile default --out runs/reference
+	rm -f figures/*.png
+	cp runs/reference/figures/*.png runs/reference/summary.json figures/
+	sed 's#](figures/#](#g' runs/reference/REPORT.md > figures/REPORT.md
 
 clean-cache:
 	rm -rf .cache
