@@ -54,6 +54,7 @@ from secretlab.envs.triggers import Layout, TriggersConfig, decode_state, sample
 
 Normalise = Literal["trajectories", "visits"]
 Pairs = Literal["step", "pair"]
+Signs = Literal["nonzero", "positive"]
 POTENTIAL_SOURCES = ("secret", "oracle", "zero", "custom")
 
 
@@ -103,6 +104,7 @@ def redistributed_return(
     actions: np.ndarray | None = None,
     *,
     pairs: Pairs = "step",
+    signs: Signs = "nonzero",
 ) -> np.ndarray:
     """Credit received by each (trajectory, step): (N, T) float64.
 
@@ -113,6 +115,9 @@ def redistributed_return(
     step of τ with the same (s_t, a_t); pairs are keyed on (s_t, a_t) when
     ``actions`` (N, T) is given, else on (s_t, s_{t+1}) (identical except for
     different moves into a wall that leave the agent in place).
+    ``signs="nonzero"`` (paper) uses correct rows of both signs; ``"positive"``
+    only correct +1 rows (an ablation: negative credit makes φ < 0, and a
+    self-loop in a state with φ(s) < 0 earns F = (γ − 1)φ(s) > 0, see docs/shaping.md).
     """
     rewards = np.asarray(rewards, dtype=np.float64)
     states = np.asarray(states)
@@ -123,8 +128,12 @@ def redistributed_return(
         raise ValueError(f"states must have shape (N, T + 1) = {(n, t + 1)}, got {states.shape}")
     if pairs not in ("step", "pair"):
         raise ValueError(f"pairs must be 'step' or 'pair', got {pairs!r}")
+    if signs not in ("nonzero", "positive"):
+        raise ValueError(f"signs must be 'nonzero' or 'positive', got {signs!r}")
     _check_rows(rows, n, t)
     keep = np.asarray(rows.correct, dtype=bool)
+    if signs == "positive":
+        keep = keep & (np.asarray(rows.sign) > 0)
     traj = np.asarray(rows.traj, dtype=np.int64)[keep]
     step = np.asarray(rows.step, dtype=np.int64)[keep]
     weighted = np.asarray(rows.attention, dtype=np.float64)[keep] * rewards[traj, step][:, None]  # (R', T)
@@ -154,6 +163,7 @@ def potential_from_credit(
     terminal_states: np.ndarray | None = None,
     actions: np.ndarray | None = None,
     pairs: Pairs = "step",
+    signs: Signs = "nonzero",
 ) -> np.ndarray:
     """φ̂ over the dense true-state keys [0, n_states): (n_states,) float64.
 
@@ -172,7 +182,7 @@ def potential_from_credit(
         raise ValueError(f"normalise must be 'trajectories' or 'visits', got {normalise!r}")
     if rewards.ndim != 2 or rewards.shape[0] == 0:
         raise ValueError(f"|D| must be >= 1: rewards must have shape (N >= 1, T), got {rewards.shape}")
-    credit = redistributed_return(rows, rewards, states, actions, pairs=pairs)
+    credit = redistributed_return(rows, rewards, states, actions, pairs=pairs, signs=signs)
     nxt = states[:, 1:]
     valid = nxt >= 0
     if valid.any() and nxt[valid].max() >= n_states:
@@ -323,6 +333,7 @@ def secret_potential(
     *,
     normalise: Normalise = "trajectories",
     pairs: Pairs = "step",
+    signs: Signs = "nonzero",
     tolerance: int = 0,
     batch_size: int = 256,
     terminal_zero: bool = True,
@@ -351,12 +362,13 @@ def secret_potential(
     net = getattr(model, "model", model)
     rows = credit_rows(net, dataset, batch_size=batch_size, tolerance=tolerance)
     return potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
-                               terminal_zero=terminal_zero)
+                               signs=signs, terminal_zero=terminal_zero)
 
 
 def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, maze_seed: int, gamma: float,
                         *, normalise: Normalise = "trajectories", pairs: Pairs = "step",
-                        terminal_zero: bool = True, n_trajectories: int | None = None) -> Potential:
+                        signs: Signs = "nonzero", terminal_zero: bool = True,
+                        n_trajectories: int | None = None) -> Potential:
     """:class:`Potential` from already computed credit rows of a one-maze ``dataset``.
 
     With ``n_trajectories`` only the rows and episodes of the first
@@ -374,10 +386,10 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
         keep = np.asarray(rows.traj) < n
         rows = _RowsView(*(np.asarray(getattr(rows, f))[keep] for f in _RowsView.__dataclass_fields__))
     table = potential_from_credit(dataset.states[:n], dataset.rewards[:n], rows, env.n_states,
-                                  normalise=normalise, actions=dataset.actions[:n], pairs=pairs)
+                                  normalise=normalise, actions=dataset.actions[:n], pairs=pairs, signs=signs)
     n_rows = int(len(rows.correct))
     return Potential(table, env, layout, gamma, n, "secret", terminal_zero,
-                     meta={"maze_seed": int(maze_seed), "normalise": normalise, "pairs": pairs,
+                     meta={"maze_seed": int(maze_seed), "normalise": normalise, "pairs": pairs, "signs": signs,
                            "n_rows": n_rows, "n_correct_rows": int(np.sum(rows.correct))})
 
 

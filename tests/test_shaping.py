@@ -62,6 +62,17 @@ def test_potential_by_hand():
     assert phi_t[4] == 0 and phi_t[3] == 0.125
 
 
+def test_positive_only_option():
+    rewards = np.array([[0, -1, 0, 1]], dtype=np.float32)
+    states = np.array([[0, 1, 2, 3, 4]])
+    rows = Rows(np.array([0, 0]), np.array([1, 3]), np.array([-1, 1]), np.array([-1, 1]), np.array([True, True]),
+                np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]))
+    np.testing.assert_allclose(redistributed_return(rows, rewards, states), [[-1, 0, 1, 0]])
+    np.testing.assert_allclose(redistributed_return(rows, rewards, states, signs="positive"), [[0, 0, 1, 0]])
+    with pytest.raises(ValueError, match="signs"):
+        redistributed_return(rows, rewards, states, signs="negative")
+
+
 def test_pair_form_counts_repeats():
     # (s=0 -> s'=1) occurs twice in one trajectory; each occurrence has credit .5 / .25.
     rewards = np.array([[0, 0, 0, 1]], dtype=np.float32)
