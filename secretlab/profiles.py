@@ -31,6 +31,14 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"n_episodes": 20000},
         "paper": {"n_episodes": 100000},
     },
+    "07_keys_doors": {
+        "smoke": {"n_rooms": 2, "room_size": 3, "source_timesteps": 3072, "n_source_trajectories": 60,
+                  "n_target_trajectories": 30, "n_seeds": 2, "target_timesteps": 1536, "max_epochs": 1},
+        "default": {"n_rooms": 2, "room_size": 3, "source_timesteps": 100_000, "n_source_trajectories": 2000,
+                    "n_target_trajectories": 300, "n_seeds": 5, "target_timesteps": 30_000, "max_epochs": 12},
+        "paper": {"n_rooms": 2, "room_size": 3, "source_timesteps": 1_000_000, "n_source_trajectories": 10_000,
+                  "n_target_trajectories": 1000, "n_seeds": 10, "target_timesteps": 100_000, "max_epochs": 30},
+    },
 }
 
 

@@ -19,6 +19,7 @@ from secretlab.envs.triggers import (
 #: Gymnasium ids this package registers, with their entry points.
 REGISTRY = {
     "secretlab/Triggers-v0": "secretlab.envs.triggers:TriggersEnv",
+    "secretlab/KeysDoors-v0": "secretlab.envs.keys_doors:KeysDoorsEnv",
 }
 
 
@@ -30,7 +31,16 @@ def _register_all() -> None:
 
 _register_all()
 
+
+def __getattr__(name: str):
+    # KeysDoors is exported lazily: importing MiniGrid (and pygame) costs ~0.4 s.
+    if name in ("KeysDoorsConfig", "KeysDoorsEnv"):
+        from secretlab.envs import keys_doors
+
+        return getattr(keys_doors, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
-    "REGISTRY", "BatchedTriggers", "BatchStep", "Layout", "TriggersConfig", "TriggersEnv",
+    "REGISTRY", "BatchedTriggers", "KeysDoorsConfig", "KeysDoorsEnv", "BatchStep", "Layout", "TriggersConfig", "TriggersEnv",
     "decode_state", "default_max_steps", "encode_state", "sample_layout", "sample_layouts",
 ]

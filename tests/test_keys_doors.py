@@ -1,0 +1,167 @@
+"""KeysDoors env (MiniGrid stand-in for DMLab keys_doors_puzzle) and its pipeline helpers."""
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import secretlab  # noqa: F401  (registers the env ids)
+from secretlab.envs.keys_doors import (
+    DOOR_REWARD, GOAL_REWARD, KeysDoorsConfig, KeysDoorsEnv, decode_state, encode_state,
+)
+
+LEFT, RIGHT, FORWARD, PICKUP, TOGGLE = range(5)
+DIRS = {(1, 0): 0, (0, 1): 1, (-1, 0): 2, (0, -1): 3}  # MiniGrid: 0 east, 1 south, 2 west, 3 north
+
+
+def _face(env, target):
+    """Turn (right only) until the agent faces the neighbouring cell ``target``; return the actions."""
+    dx, dy = target[0] - env.agent_pos[0], target[1] - env.agent_pos[1]
+    want = DIRS[(dx, dy)]
+    out = []
+    while env.agent_dir != want:
+        out.append(env.step(RIGHT))
+    return out
+
+
+def _walk_to(env, goal_cell):
+    """Move next to-and-onto cells by BFS over free floor; returns the step results."""
+    from collections import deque
+
+    start = tuple(int(v) for v in env.agent_pos)
+    prev = {start: None}
+    queue = deque([start])
+    while queue:
+        c = queue.popleft()
+        if c == goal_cell:
+            break
+        for d in DIRS:
+            n = (c[0] + d[0], c[1] + d[1])
+            cell = env.grid.get(*n)
+            if n not in prev and (cell is None or cell.can_overlap() or n == goal_cell):
+                prev[n] = c
+                queue.append(n)
+    path = []
+    c = goal_cell
+    while c != start:
+        path.append(c)
+        c = prev[c]
+    results = []
+    for cell in reversed(path):
+        results += _face(env, cell)
+        results.append(env.step(FORWARD))
+    return results
+
+
+def _step_towards(env, cell):
+    """Walk to a reachable free neighbour of ``cell`` and face it; return the step results."""
+    for d in DIRS:
+        n = (cell[0] - d[0], cell[1] - d[1])
+        if env.grid.get(*n) is not None:
+            continue
+        try:
+            res = _walk_to(env, n)
+        except KeyError:  # not reachable (e.g. the far side of a locked door)
+            continue
+        return res + _face(env, cell)
+    raise AssertionError(f"no free neighbour of {cell} reachable")
+
+
+def test_check_env_passes_and_registered_id_works():
+    check_env(KeysDoorsEnv(n_rooms=2), skip_render_check=True)
+    env = gym.make("secretlab/KeysDoors-v0", n_rooms=2, room_size=3)
+    obs, info = env.reset(seed=0)
+    assert obs.shape == (3, 7, 7) and obs.dtype == np.uint8
+    assert env.action_space.n == 5
+
+
+def test_same_seed_same_maze_and_fixed_maze_seed():
+    a, b = KeysDoorsEnv(), KeysDoorsEnv()
+    a.reset(seed=5), b.reset(seed=5)
+    assert np.array_equal(a.grid.encode(), b.grid.encode()) and a.start == b.start
+    fixed = KeysDoorsEnv(maze_seed=3)
+    fixed.reset(seed=1)
+    first = fixed.grid.encode().copy()
+    fixed.reset(seed=2)
+    assert np.array_equal(first, fixed.grid.encode())
+
+
+def test_scripted_episode_rewards_key_zero_door_one_goal_fifty():
+    env = KeysDoorsEnv(n_rooms=2, room_size=3, maze_seed=7)
+    _, info = env.reset()
+    lay = env.layout_arrays()
+    right = int(np.flatnonzero(lay["key_colour"][0] == lay["door_colour"][0])[0])
+    key_cell = tuple(int(v) for v in lay["key_xy"][0, right])
+    rewards = [r for _, r, *_ in _step_towards(env, key_cell)]
+    _, r, _, _, info = env.step(PICKUP)
+    assert r == 0.0 and info["picked_key"] == lay["door_colour"][0] and info["carrying"] == lay["door_colour"][0]
+    door_cell = tuple(int(v) for v in lay["door_xy"][0])
+    rewards += [r for _, r, *_ in _step_towards(env, door_cell)]
+    _, r, _, _, info = env.step(TOGGLE)
+    assert r == DOOR_REWARD == 1.0 and info["opened_door"] == 0 and info["carrying"] == -1
+    _, r, *_ = env.step(TOGGLE)  # an opened door stays open and pays nothing more
+    assert r == 0.0
+    results = _walk_to(env, tuple(int(v) for v in lay["goal_xy"]))
+    assert results[-1][1] == GOAL_REWARD == 50.0 and results[-1][2] is True
+    assert all(r == 0.0 for r in rewards) and all(r == 0.0 for _, r, *_ in results[:-1])
+
+
+def test_wrong_key_cannot_open_the_door_and_cannot_be_dropped():
+    env = KeysDoorsEnv(n_rooms=2, room_size=3, maze_seed=7)
+    env.reset()
+    lay = env.layout_arrays()
+    wrong = int(np.flatnonzero(lay["key_colour"][0] != lay["door_colour"][0])[0])
+    _step_towards(env, tuple(int(v) for v in lay["key_xy"][0, wrong]))
+    env.step(PICKUP)
+    held = env.carrying_colour
+    assert held != lay["door_colour"][0]
+    _step_towards(env, tuple(int(v) for v in lay["door_xy"][0]))
+    _, r, _, _, info = env.step(TOGGLE)
+    assert r == 0.0 and info["opened_door"] == -1 and info["doors_opened"] == 0
+    assert env.carrying_colour == held  # still stuck with the decoy (no drop action)
+
+
+def test_state_key_tracks_cell_key_and_doors():
+    cfg = KeysDoorsConfig(n_rooms=2, room_size=3)
+    for x, y, c, d in [(1, 1, -1, 0), (6, 3, 1, 1), (cfg.width - 1, cfg.height - 1, cfg.n_colors - 1, cfg.n_doors)]:
+        key = encode_state(x, y, c, d, cfg)
+        assert 0 <= key < cfg.n_states
+        assert decode_state(key, cfg) == {"agent": (x, y), "carrying": c, "doors_opened": d}
+    env = KeysDoorsEnv(n_rooms=2, room_size=3, maze_seed=7)
+    _, info = env.reset()
+    assert decode_state(info["state"], env.config)["agent"] == info["agent"]
+    _, _, _, _, turned = env.step(LEFT)
+    assert turned["state"] == info["state"]  # turning changes neither cell, key nor doors
+    lay = env.layout_arrays()
+    right = int(np.flatnonzero(lay["key_colour"][0] == lay["door_colour"][0])[0])
+    _step_towards(env, tuple(int(v) for v in lay["key_xy"][0, right]))
+    before = env.state_key
+    _, _, _, _, info = env.step(PICKUP)
+    assert decode_state(info["state"], env.config)["carrying"] == lay["door_colour"][0]
+    assert info["state"] != before
+
+
+def test_carried_key_hidden_from_the_view_unless_asked():
+    for show in (False, True):
+        env = KeysDoorsEnv(n_rooms=2, maze_seed=7, show_carried=show)
+        env.reset()
+        lay = env.layout_arrays()
+        _step_towards(env, tuple(int(v) for v in lay["key_xy"][0, 0]))
+        obs, *_ = env.step(PICKUP)
+        assert (obs[0, 6, 3] == 5) == show  # object code 5 = key on the agent's own cell
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"n_rooms": 1}, "n_rooms"), ({"n_rooms": -2}, "n_rooms"), ({"room_size": 2}, "room_size"),
+    ({"n_colors": 1}, "n_colors"), ({"n_colors": 7}, "n_colors"), ({"max_steps": 0}, "max_steps"),
+    ({"maze_seed": -1}, "maze_seed"), ({"show_carried": "yes"}, "show_carried"), ({"n_rooms": 2.5}, "n_rooms"),
+])
+def test_bad_input_raises_value_error_naming_the_parameter(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        KeysDoorsEnv(**kwargs)
+
+
+def test_bad_action_raises_value_error():
+    env = KeysDoorsEnv(n_rooms=2)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action"):
+        env.step(5)
