@@ -175,21 +175,27 @@ def speedup(curves_ref: np.ndarray, curves_new: np.ndarray, x: np.ndarray, thres
 
     The two arms are resampled independently (stratified within tasks). A
     reference that never crosses gives an unbounded ratio (None); a new arm
-    that never crosses gives 0.
+    that never crosses gives 0; neither crossing is undefined (None, and such
+    bootstrap samples are left out of the interval).
     """
     ref_int, ref_boot = threshold_interval(curves_ref, x, threshold, n_boot, ci, seed)
     new_int, new_boot = threshold_interval(curves_new, x, threshold, n_boot, ci, seed + 1)
 
     def ratio(a, b):
+        # never/never is undefined (nan); never/finite is unbounded (inf); finite/never is 0.
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.where(np.isinf(b), 0.0, np.asarray(a, dtype=np.float64) / b)
-        return np.where(np.isinf(a) & ~np.isinf(b), np.inf, r)
+            r = np.where(np.isinf(b), 0.0, a / b)
+        r = np.where(np.isinf(a) & ~np.isinf(b), np.inf, r)
+        return np.where(np.isinf(a) & np.isinf(b), np.nan, r)
 
     a = np.inf if ref_int.point is None else ref_int.point
     b = np.inf if new_int.point is None else new_int.point
-    point = float(ratio(np.array(a), np.array(b)))
-    lo, hi = _percentiles_with_inf(ratio(ref_boot, new_boot), ci)
-    return Interval(_finite_or_none(point), lo, hi)
+    point = float(ratio(a, b))
+    boot = ratio(ref_boot, new_boot)
+    boot = boot[~np.isnan(boot)]
+    lo, hi = _percentiles_with_inf(boot, ci) if len(boot) else (None, None)
+    return Interval(None if math.isnan(point) else _finite_or_none(point), lo, hi)
 
 
 def normalised_auc(curves: np.ndarray) -> np.ndarray:

@@ -70,6 +70,10 @@ def test_speedup_by_hand():
     assert (s.point, s.lo, s.hi) == (4.0, 4.0, 4.0)
     s = speedup(np.zeros((5, 2, 4)), fast, x, 0.8, n_boot=50)
     assert s.point is None  # reference never gets there: unbounded
+    s = speedup(fast, np.zeros((5, 2, 4)), x, 0.8, n_boot=50)
+    assert (s.point, s.lo, s.hi) == (0.0, 0.0, 0.0)  # the new arm never gets there
+    s = speedup(np.zeros((5, 2, 4)), np.zeros((5, 2, 4)), x, 0.8, n_boot=50)
+    assert (s.point, s.lo, s.hi) == (None, None, None)  # neither: undefined
 
 
 def test_auc_and_total_target_time():
