@@ -119,3 +119,27 @@ def test_bad_inputs():
         train_q_learning(TriggersConfig(4, 2, 1), layouts, QLearningConfig(n_episodes=2))
     with pytest.raises(ValueError, match="q must"):
         evaluate_greedy(env, layouts, np.zeros((1, 3, 4)))
+
+
+def test_transfer_driver_end_to_end_tiny():
+    import torch
+
+    from secretlab.model import ModelConfig, RewardModel
+    from secretlab.transfer import PLAIN, SECRET, TransferConfig, results_json, run_transfer
+
+    torch.manual_seed(0)
+    model = RewardModel(ModelConfig()).eval()  # untrained: only the plumbing is under test
+    cfg = TransferConfig(target=TriggersConfig(4, 1, 1, max_steps=30), n_target_mazes=2, n_seeds=2, n_episodes=20,
+                         eval_interval=10, bucket=5, n_target_trajectories=8, sensitivity=(4,), n_boot=50)
+    res = run_transfer(cfg, model)
+    assert res.arms == [PLAIN, SECRET, "q_learning_oracle", f"{SECRET}_D4"]
+    assert res.success[PLAIN].shape == (2, 2, 20) and res.eval_success[SECRET].shape == (2, 2, 3)
+    assert [p.n_trajectories for p in res.potentials[SECRET]] == [8, 8]
+    assert (res.d_steps[4] <= res.d_steps[8]).all() and (res.d_steps[8] <= 8 * 30).all()
+    js = results_json(res, source_trajectories=100)
+    assert js[PLAIN]["bucket_episodes"] == [5, 10, 15, 20] and "episodes_to_80" in js[SECRET]
+    # the plain arm of the driver is exactly a plain batched run with the same layouts
+    for arm in res.arms:
+        assert res.lengths[arm].min() >= 1
+    with pytest.raises(ValueError, match="credit_signs"):
+        TransferConfig(credit_signs="all")
