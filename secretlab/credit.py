@@ -257,3 +257,93 @@ def attention_per_cell(rows: CreditRows, cells: np.ndarray, size: int) -> tuple[
         np.add.at(visits, (c[:, 0], c[:, 1]), 1)
     mean = np.where(visits > 0, total / max(len(good), 1), np.nan)
     return mean, visits
+
+
+# ================================================================ one scenario, end to end
+@dataclass
+class ScenarioResult:
+    """A scenario of App. A.2: model trained on ``train`` mazes, scored on ``heldout`` mazes."""
+
+    scenario: dict[str, int]
+    """``size``, ``n_triggers``, ``n_prizes``."""
+    trained: Any
+    """The :class:`secretlab.training.TrainedModel`."""
+    eval_data: Any
+    """The held-out :class:`secretlab.data.TrajectoryDataset`."""
+    rows: CreditRows
+    scores: CreditScores | None
+    """None when nothing could be scored (see ``note``)."""
+    n_train: int = 0
+    """Training trajectories of the model."""
+    note: str = ""
+
+    def summary(self) -> dict[str, Any]:
+        """The SPEC §3.3 entry: the scenario keys, precision, recall, n_rows, plus extras."""
+        out: dict[str, Any] = dict(self.scenario)
+        if self.scores is None:
+            out.update(precision=None, recall=None, micro_precision=None, micro_recall=None, n_rows=0,
+                       n_positive_rewards=int((self.rows.sign > 0).sum()),
+                       positive_accuracy=None, average_precision=None)
+        else:
+            out.update(self.scores.as_dict())
+        out["n_train_trajectories"] = int(self.n_train)
+        out["n_eval_trajectories"] = int(self.eval_data.n)
+        out["train_epochs"] = int(len(self.trained.history))
+        out["note"] = self.note
+        return out
+
+
+def _scenario_env(scenario: dict[str, int]):
+    from secretlab.envs.triggers import TriggersConfig
+
+    allowed = {"size", "n_triggers", "n_prizes"}
+    if not isinstance(scenario, dict) or set(scenario) != allowed:
+        raise ValueError(f"a scenario must be a dict with exactly the keys {sorted(allowed)}, got {scenario!r}")
+    return TriggersConfig(size=int(scenario["size"]), n_triggers=int(scenario["n_triggers"]),
+                          n_prizes=int(scenario["n_prizes"]))
+
+
+def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
+                      n_train_trajectories: int | None = None, n_eval_trajectories: int = 1000,
+                      threshold: float = 0.2, progress: bool = True) -> ScenarioResult:
+    """Train (or load) the scenario's source model, then score its credit on held-out mazes.
+
+    The model comes from :func:`secretlab.training.source_model` (shared cache with
+    the other notebooks); ``n_train_trajectories`` None = the profile's budget.
+    """
+    from secretlab.data import DatasetConfig, load_or_collect, maze_seeds
+    from secretlab.profiles import reward_model_params
+    from secretlab.training import source_model
+
+    threshold = check_threshold(threshold)
+    env = _scenario_env(scenario)
+    n_train = n_train_trajectories or reward_model_params(profile)["n_train_trajectories"]
+    trained = source_model(env, profile, seed, progress=progress, n_train_trajectories=n_train)
+    eval_data = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_eval_trajectories), seed=seed,
+                                              split="heldout"))
+    overlap = np.intersect1d(maze_seeds("train", seed, int(n_train)), eval_data.maze_seeds)
+    assert len(overlap) == 0, f"held-out mazes overlap the training mazes: {overlap[:5]}"
+    rows = credit_rows(trained.model, eval_data)
+    try:
+        scores, note = credit_scores(rows, eval_data.activated, threshold), ""
+    except ValueError as err:
+        scores, note = None, str(err)
+    return ScenarioResult(dict(scenario), trained, eval_data, rows, scores, int(n_train), note)
+
+
+def scenario_name(scenario: dict[str, int]) -> str:
+    return f"{scenario['size']}x{scenario['size']} {scenario['n_triggers']}T/{scenario['n_prizes']}P"
+
+
+@torch.no_grad()
+def predict_trajectory(model: RewardModel, dataset: Any, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted signs (L,) and the full attention matrix (L, L) of trajectory ``index`` (eval mode)."""
+    L = int(np.asarray(dataset.lengths)[index])
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    obs = torch.as_tensor(np.asarray(dataset.obs)[index: index + 1, :L], device=device)
+    actions = torch.as_tensor(np.asarray(dataset.actions, dtype=np.int64)[index: index + 1, :L], device=device)
+    logits, att = model(obs, actions, torch.ones(1, L, dtype=torch.bool, device=device))
+    model.train(was_training)
+    return (logits[0].argmax(-1) - 1).cpu().numpy(), att[0].cpu().numpy()

@@ -19,13 +19,36 @@ PROFILE_NAMES = ("smoke", "default", "paper")
 
 #: The SECRET reward model's training budget per profile (shared by notebooks 02-08).
 REWARD_MODEL: dict[str, dict[str, Any]] = {
-    "smoke": {"n_train_trajectories": 400, "max_epochs": 2},
+    "smoke": {"n_train_trajectories": 200, "max_epochs": 1},
     "default": {"n_train_trajectories": 8000, "max_epochs": 12},
     "paper": {"n_train_trajectories": 40000, "max_epochs": 30},
 }
 
 #: Per-notebook parameters, by notebook stem then profile.
 NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
+    "02_reward_model": {
+        "smoke": {"n_train_trajectories": None, "n_eval_trajectories": 200},
+        "default": {"n_train_trajectories": None, "n_eval_trajectories": 1000},
+        "paper": {"n_train_trajectories": None, "n_eval_trajectories": 5000},
+    },
+    "03_credit": {
+        "smoke": {"scenarios": [{"size": 8, "n_triggers": 1, "n_prizes": 1},
+                                {"size": 8, "n_triggers": 3, "n_prizes": 1}],
+                  "n_train_trajectories": None, "n_eval_trajectories": 200, "threshold": 0.2,
+                  "n_heatmap_trajectories": 100},
+        "default": {"scenarios": [{"size": 8, "n_triggers": 1, "n_prizes": 1},
+                                  {"size": 8, "n_triggers": 1, "n_prizes": 2},
+                                  {"size": 8, "n_triggers": 3, "n_prizes": 1},
+                                  {"size": 8, "n_triggers": 2, "n_prizes": 2}],
+                    "n_train_trajectories": None, "n_eval_trajectories": 1000, "threshold": 0.2,
+                    "n_heatmap_trajectories": 1000},
+        "paper": {"scenarios": [{"size": 8, "n_triggers": 1, "n_prizes": 1},
+                                {"size": 8, "n_triggers": 1, "n_prizes": 2},
+                                {"size": 8, "n_triggers": 3, "n_prizes": 1},
+                                {"size": 8, "n_triggers": 2, "n_prizes": 2}],
+                  "n_train_trajectories": None, "n_eval_trajectories": 5000, "threshold": 0.2,
+                  "n_heatmap_trajectories": 2000},
+    },
     "01_triggers": {
         "smoke": {"n_episodes": 500},
         "default": {"n_episodes": 20000},
@@ -57,8 +80,8 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
                   "credit_signs": "nonzero", "eval_interval": 25, "bucket": 10, "n_boot": 5000},
     },
     "07_keys_doors": {
-        "smoke": {"n_rooms": 2, "room_size": 3, "source_timesteps": 3072, "n_source_trajectories": 60,
-                  "n_target_trajectories": 30, "n_seeds": 2, "target_timesteps": 1536, "max_epochs": 1},
+        "smoke": {"n_rooms": 2, "room_size": 3, "source_timesteps": 1536, "n_source_trajectories": 40,
+                  "n_target_trajectories": 24, "n_seeds": 2, "target_timesteps": 768, "max_epochs": 1},
         "default": {"n_rooms": 2, "room_size": 3, "source_timesteps": 100_000, "n_source_trajectories": 2000,
                     "n_target_trajectories": 300, "n_seeds": 5, "target_timesteps": 30_000, "max_epochs": 12},
         "paper": {"n_rooms": 2, "room_size": 3, "source_timesteps": 1_000_000, "n_source_trajectories": 10_000,
