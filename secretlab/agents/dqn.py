@@ -1,0 +1,586 @@
+"""Seed-batched DQN (Mnih et al., 2015) for the inverted-dynamics transfer (paper Fig. 6, App. A.3).
+
+One file, CleanRL-style: :class:`DQNConfig` holds the hyperparameters, the
+ALGORITHM section is the DQN itself, the PLUMBING section is batching, replay
+storage, checkpoints and the Stable-Baselines3 bridge.
+
+Seed batching. All ``S`` networks of a run (seeds, and possibly several arms)
+live in ONE set of stacked parameters of shape ``(S, ...)``; :func:`batched_forward`
+runs the single-seed :class:`QNetwork` for all of them at once (one grouped
+convolution per layer, one batched matmul per dense layer). The loss is
+the SUM over networks of each network's own mean TD loss, so every network's
+gradient is exactly its independent gradient, and RMSProp's state is
+element-wise, hence per network: one batched step == ``S`` independent steps
+(``tests/test_dqn.py`` checks this). Each network drives its own sub-env of a
+:class:`~secretlab.envs.BatchedTriggers` and samples its own replay buffer.
+
+Choices the paper leaves open (see ``docs/dqn.md``): ``padding=1`` on every
+conv (8×8 → 4×4 → 4×4 → 4×4, so the FC layer reads 16·4·4 = 256 features; without
+padding an 8×8 grid would vanish after the second conv), Huber loss, batch 32,
+γ = 0.99, one update every 4 environment steps, centered RMSProp with α = 0.95 (the
+defaults of Dopamine's DQN, whose ε schedule, 1 → 0.01 over 250k steps and 0.001 at
+test, is exactly the paper's), no gradient clipping, truncation (``max_steps``) is
+bootstrapped through, termination is not.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import stack_module_state
+
+from secretlab.envs.batched import BatchedTriggers
+from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """DQN hyperparameters; the defaults are the paper's schedule (App. A.3)."""
+
+    total_steps: int = 1_000_000
+    """Environment steps per network (per seed)."""
+    learning_rate: float = 2.5e-4
+    """RMSProp base learning rate (paper: 0.00025)."""
+    rmsprop_alpha: float = 0.95
+    """RMSProp smoothing of the squared gradient (Dopamine's DQN default 0.95; the paper does not say)."""
+    rmsprop_eps: float = 0.00316
+    """RMSProp epsilon, added to sqrt(v) (≈ sqrt of Dopamine's 1e-5, which TF adds inside the sqrt)."""
+    rmsprop_centered: bool = True
+    """Centered RMSProp (Dopamine's DQN default)."""
+    buffer_size: int = 1_000_000
+    """Replay capacity per network (paper: 1e6); capped at ``total_steps``."""
+    gamma: float = 0.99
+    """Discount factor (not given by the paper); also the shaping potential's γ."""
+    target_update_interval: int = 2000
+    """Environment steps between target-network syncs (paper: 2,000)."""
+    batch_size: int = 32
+    """Transitions per network per gradient step (not given; Nature DQN's 32)."""
+    train_frequency: int = 4
+    """Environment steps between gradient steps (not given; Nature DQN's 4)."""
+    learning_starts: int = 5000
+    """Random-policy transitions that prefill the replay before learning (paper: 5,000)."""
+    start_e: float = 1.0
+    """Initial exploration ε."""
+    end_e: float = 0.01
+    """Final exploration ε (paper: 0.01)."""
+    exploration_steps: int = 250_000
+    """Steps over which ε decays linearly from ``start_e`` to ``end_e`` (paper: 250k)."""
+    test_e: float = 0.001
+    """ε of evaluation episodes (paper: 0.001)."""
+    huber_delta: float = 1.0
+    """Huber (smooth-L1) loss threshold on the TD error."""
+
+    def __post_init__(self) -> None:
+        for name in ("total_steps", "buffer_size", "target_update_interval", "batch_size", "train_frequency",
+                     "exploration_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(self.learning_starts, bool) or not isinstance(self.learning_starts, (int, np.integer)) \
+                or self.learning_starts < 0:
+            raise ValueError(f"learning_starts must be an integer >= 0, got {self.learning_starts!r}")
+        for name in ("start_e", "end_e", "test_e"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        if not 0.0 <= self.gamma < 1.0:
+            raise ValueError(f"gamma must be in [0, 1), got {self.gamma!r}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+
+
+# =====================================================================================
+# ALGORITHM: the paper's Q-network, ε schedule, TD update
+# =====================================================================================
+
+
+class QNetwork(nn.Module):
+    """The paper's small DQN: conv 8 (3×3, stride 2) → conv 16 (3×3) → conv 16 (3×3) → FC 64 → |A|.
+
+    Input: ``(B, 3, size, size)`` full grids (channels agent, trigger, prize; uint8 or
+    float in {0, 1}). Output: ``(B, n_actions)`` Q-values. Every conv has padding 1,
+    so an 8×8 grid gives 16·4·4 = 256 features and a 12×12 grid 16·6·6 = 576: the
+    FC layer's shape records the grid size, which is why weights cannot move
+    between sizes (:func:`check_compatible`).
+    """
+
+    def __init__(self, grid_size: int = 8, n_actions: int = N_ACTIONS) -> None:
+        super().__init__()
+        self.grid_size = int(grid_size)
+        self.n_actions = int(n_actions)
+        self.conv1 = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(8, 16, 3, stride=1, padding=1)
+        self.conv3 = nn.Conv2d(16, 16, 3, stride=1, padding=1)
+        self.fc = nn.Linear(feature_size(grid_size), 64)
+        self.head = nn.Linear(64, n_actions)
+
+    def forward(self, grid: torch.Tensor) -> torch.Tensor:
+        x = grid.float()
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.relu(self.conv3(x))
+        x = F.relu(self.fc(x.flatten(-3)))
+        return self.head(x)
+
+
+def feature_size(grid_size: int) -> int:
+    """Flattened conv features for a ``grid_size``² input: 16·⌈size/2⌉²."""
+    side = (int(grid_size) + 2 - 3) // 2 + 1
+    return 16 * side * side
+
+
+def linear_schedule(start_e: float, end_e: float, duration: int, step: int | np.ndarray) -> float | np.ndarray:
+    """ε at ``step``: linear from ``start_e`` (step 0) to ``end_e`` (step ``duration``), then flat."""
+    slope = (end_e - start_e) / duration
+    return np.maximum(slope * np.asarray(step, dtype=np.float64) + start_e, end_e) if end_e <= start_e \
+        else np.minimum(slope * np.asarray(step, dtype=np.float64) + start_e, end_e)
+
+
+def td_loss(q_online: torch.Tensor, q_target_next: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor,
+            terminated: torch.Tensor, gamma: float, huber_delta: float) -> torch.Tensor:
+    """Sum over networks of each network's mean Huber TD loss.
+
+    Shapes: ``q_online`` and ``q_target_next`` (S, B, A); ``actions`` (S, B) int64;
+    ``rewards`` (S, B) float; ``terminated`` (S, B) bool. Returns a scalar. Summing the
+    per-network means keeps each network's gradient equal to its independent one.
+    """
+    q_taken = q_online.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+    with torch.no_grad():
+        target = rewards + gamma * q_target_next.max(-1).values * (~terminated).float()
+    per_sample = F.huber_loss(q_taken, target, reduction="none", delta=huber_delta)
+    return per_sample.mean(-1).sum()
+
+
+class SeedBatchedQ:
+    """``S`` independent :class:`QNetwork` s stored as stacked parameters ``(S, ...)``.
+
+    ``q(obs)`` maps obs ``(S, B, 3, size, size)`` to Q-values ``(S, B, n_actions)``;
+    network ``i`` only ever sees ``obs[i]``. The convolutions run as ONE grouped
+    convolution (``groups=S``) and the dense layers as one batched matmul; on this
+    CPU that beat ``torch.vmap(functional_call)`` by ~2x when acting (batch 1) and
+    tied when training (measured with S=20; see ``docs/dqn.md``).
+    """
+
+    def __init__(self, networks: Sequence[QNetwork], device: str | torch.device = "cpu") -> None:
+        if len(networks) < 1:
+            raise ValueError("networks must hold at least one QNetwork")
+        sizes = {(n.grid_size, n.n_actions) for n in networks}
+        if len(sizes) != 1:
+            raise ValueError(f"all networks must share grid_size and n_actions, got {sorted(sizes)}")
+        self.grid_size, self.n_actions = sizes.pop()
+        self.device = torch.device(device)
+        params, _ = stack_module_state([n.to(self.device) for n in networks])
+        self.params = {k: nn.Parameter(v.detach().clone()) for k, v in params.items()}
+
+    @property
+    def n_networks(self) -> int:
+        return next(iter(self.params.values())).shape[0]
+
+    def __call__(self, obs: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        return batched_forward(self.params if params is None else params, obs.to(self.device))
+
+    def detached_copy(self) -> dict[str, torch.Tensor]:
+        """A frozen copy of the stacked parameters (the target network)."""
+        return {k: v.detach().clone() for k, v in self.params.items()}
+
+    def state_dict_of(self, i: int) -> dict[str, torch.Tensor]:
+        """Network ``i`` as a plain :class:`QNetwork` state dict."""
+        return {k: v[i].detach().clone() for k, v in self.params.items()}
+
+    def network(self, i: int) -> QNetwork:
+        net = QNetwork(self.grid_size, self.n_actions)
+        net.load_state_dict(self.state_dict_of(i))
+        return net
+
+    def stacked_state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().cpu().clone() for k, v in self.params.items()}
+
+
+def batched_forward(params: dict[str, torch.Tensor], obs: torch.Tensor) -> torch.Tensor:
+    """:meth:`QNetwork.forward` for S stacked networks: obs (S, B, 3, H, W) -> Q (S, B, A).
+
+    The S networks' channels sit side by side (B, S·C, H, W) so one grouped conv
+    applies network i's filters to network i's channels only.
+    """
+    n_nets, batch = obs.shape[:2]
+    h = obs.float().transpose(0, 1).reshape(batch, n_nets * obs.shape[2], *obs.shape[3:])
+    for name, stride in (("conv1", 2), ("conv2", 1), ("conv3", 1)):
+        w = params[f"{name}.weight"]
+        h = F.relu(F.conv2d(h, w.reshape(-1, *w.shape[2:]), params[f"{name}.bias"].reshape(-1),
+                            stride=stride, padding=1, groups=n_nets))
+    h = h.reshape(batch, n_nets, -1).transpose(0, 1)  # (S, B, features), same order as Flatten
+    h = F.relu(torch.baddbmm(params["fc.bias"][:, None], h, params["fc.weight"].transpose(1, 2)))
+    return torch.baddbmm(params["head.bias"][:, None], h, params["head.weight"].transpose(1, 2))
+
+
+def fresh_networks(grid_size: int, seeds: Sequence[int]) -> list[QNetwork]:
+    """One freshly initialised :class:`QNetwork` per seed (PyTorch's default init, seeded)."""
+    nets = []
+    for s in seeds:
+        torch.manual_seed(int(s))
+        nets.append(QNetwork(grid_size))
+    return nets
+
+
+def networks_from_stacked(state: dict[str, torch.Tensor], grid_size: int,
+                          pick: Sequence[int] | None = None, source: str = "source checkpoint") -> list[QNetwork]:
+    """Unstack a checkpoint into :class:`QNetwork` s for ``grid_size`` grids (rows ``pick``)."""
+    check_compatible(state, grid_size, source=source)
+    n = next(iter(state.values())).shape[0]
+    rows = range(n) if pick is None else pick
+    nets = []
+    for i in rows:
+        net = QNetwork(grid_size)
+        net.load_state_dict({k: v[int(i)] for k, v in state.items()})
+        nets.append(net)
+    return nets
+
+
+def check_compatible(stacked_state: dict[str, torch.Tensor], grid_size: int,
+                     source: str = "source checkpoint") -> None:
+    """Raise a ValueError unless stacked weights ``(S, ...)`` fit a ``grid_size`` Q-network."""
+    expected = {k: tuple(v.shape) for k, v in QNetwork(grid_size).state_dict().items()}
+    got = {k: tuple(v.shape[1:]) for k, v in stacked_state.items()}
+    if set(got) != set(expected):
+        raise ValueError(f"{source} is not a QNetwork: parameters {sorted(got)}, expected {sorted(expected)}")
+    for name, shape in expected.items():
+        if got[name] != shape:
+            sizes = _grid_sizes_of(got.get("fc.weight", (0, 0))[1])
+            hint = f" (trained on {' or '.join(f'{s}×{s}' for s in sizes)} grids)" if sizes else ""
+            raise ValueError(
+                f"{source} does not fit the target observation: {name} has shape {got[name]}{hint}, "
+                f"but a Q-network for {grid_size}×{grid_size} grids needs {shape}; weight transfer "
+                f"needs the same grid size (the SECRET shaping does not)"
+            )
+
+
+def _grid_sizes_of(n_features: int) -> list[int]:
+    """Grid sizes whose conv features have ``n_features`` (7 and 8 both give 256)."""
+    return [size for size in range(3, 257) if feature_size(size) == n_features]
+
+
+# =====================================================================================
+# PLUMBING: replay, batched training loop, evaluation, checkpoints
+# =====================================================================================
+
+
+class ReplayBuffers:
+    """One preallocated replay buffer per network, all filled in lock-step.
+
+    Arrays: ``obs`` / ``next_obs`` (S, capacity, 3, size, size) uint8; ``actions``
+    (S, capacity) int64; ``rewards`` (S, capacity) float32 (the TRAINING reward,
+    shaped if the network is shaped); ``terminated`` (S, capacity) bool.
+    """
+
+    def __init__(self, n_networks: int, capacity: int, grid_size: int) -> None:
+        shape = (n_networks, capacity, 3, grid_size, grid_size)
+        self.obs = torch.zeros(shape, dtype=torch.uint8)
+        self.next_obs = torch.zeros(shape, dtype=torch.uint8)
+        self.actions = torch.zeros((n_networks, capacity), dtype=torch.int64)
+        self.rewards = torch.zeros((n_networks, capacity), dtype=torch.float32)
+        self.terminated = torch.zeros((n_networks, capacity), dtype=torch.bool)
+        self.capacity, self.pos, self.size = capacity, 0, 0
+        self._rows = torch.arange(n_networks)[:, None]
+
+    def add(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray,
+            terminated: np.ndarray) -> None:
+        """Store one transition per network; arrays have leading shape (S,)."""
+        p = self.pos
+        self.obs[:, p] = torch.from_numpy(obs)
+        self.next_obs[:, p] = torch.from_numpy(next_obs)
+        self.actions[:, p] = torch.from_numpy(np.asarray(actions, dtype=np.int64))
+        self.rewards[:, p] = torch.from_numpy(np.asarray(rewards, dtype=np.float32))
+        self.terminated[:, p] = torch.from_numpy(np.asarray(terminated, dtype=bool))
+        self.pos = (p + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size: int, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+        """Independent uniform indices per network: tensors with leading shape (S, batch_size)."""
+        idx = torch.from_numpy(rng.integers(0, self.size, size=(self._rows.shape[0], batch_size)))
+        r = self._rows
+        return self.obs[r, idx], self.actions[r, idx], self.rewards[r, idx], self.next_obs[r, idx], \
+            self.terminated[r, idx]
+
+
+def make_optimizer(q: SeedBatchedQ, cfg: DQNConfig) -> torch.optim.Optimizer:
+    return torch.optim.RMSprop(list(q.params.values()), lr=cfg.learning_rate, alpha=cfg.rmsprop_alpha,
+                               eps=cfg.rmsprop_eps, centered=cfg.rmsprop_centered)
+
+
+def update_step(q: SeedBatchedQ, target_params: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
+                batch: tuple[torch.Tensor, ...], cfg: DQNConfig) -> float:
+    """One gradient step for every network on its own batch; returns the summed loss."""
+    obs, actions, rewards, next_obs, terminated = batch
+    with torch.no_grad():
+        q_next = q(next_obs, target_params)
+    loss = td_loss(q(obs), q_next, actions.to(q.device), rewards.to(q.device), terminated.to(q.device),
+                   cfg.gamma, cfg.huber_delta)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+class StackedShaping:
+    """Every network's :meth:`Potential.shaping` in one vectorised call.
+
+    Stacks the (n_states,) tables into (S, n_states) (zeros for unshaped networks) so
+    the batched loop pays one gather per step instead of S Python calls; the result
+    equals ``potentials[i].shaping(s[i], s_next[i], terminated[i])`` row by row
+    (``tests/test_dqn.py``).
+    """
+
+    def __init__(self, potentials: Sequence[Any], env_config: TriggersConfig, maze_seeds: np.ndarray,
+                 gamma: float) -> None:
+        from secretlab.envs.triggers import sample_layout
+
+        S = len(maze_seeds)
+        if len(potentials) != S:
+            raise ValueError(f"potentials must hold one Potential (or None) per network ({S}), got {len(potentials)}")
+        self.tables = np.zeros((S, env_config.n_states), np.float64)
+        self.terminal_zero = np.ones(S, bool)
+        self.gamma = float(gamma)
+        for i, pot in enumerate(potentials):
+            if pot is None:
+                continue
+            if maze_seeds.shape[1] != 1:
+                raise ValueError("a shaped network needs one fixed maze (maze_seeds of shape (S, 1)): "
+                                 "a potential belongs to one maze")
+            pot.check_compatible(env_config, sample_layout(env_config, int(maze_seeds[i, 0])))
+            if abs(pot.gamma - gamma) > 1e-12:
+                raise ValueError(f"potential {i} has gamma={pot.gamma} but the DQN uses gamma={gamma}; "
+                                 "potential-based shaping keeps the optimal policy only with the agent's gamma")
+            self.tables[i] = pot.table
+            self.terminal_zero[i] = pot.terminal_zero
+        self._rows = np.arange(S)
+
+    def __call__(self, s: np.ndarray, s_next: np.ndarray, terminated: np.ndarray) -> np.ndarray:
+        """F (S,) for state keys ``s``, ``s_next`` (S,) and ``terminated`` (S,) bool."""
+        phi_next = np.where(terminated & self.terminal_zero, 0.0, self.tables[self._rows, s_next])
+        return self.gamma * phi_next - self.tables[self._rows, s]
+
+
+@dataclass
+class DQNRun:
+    """What :func:`train_dqn` returns. Episode arrays are flat, one entry per finished episode."""
+
+    q: SeedBatchedQ
+    """The trained networks."""
+    episode_network: np.ndarray
+    """(E,) int: which network ran the episode."""
+    episode_end_step: np.ndarray
+    """(E,) int: the network's environment-step count when the episode ended."""
+    episode_return: np.ndarray
+    """(E,) float: undiscounted ENVIRONMENT return (shaping excluded)."""
+    episode_success: np.ndarray
+    """(E,) bool: every prize collected with +1 (return == n_prizes)."""
+    episode_length: np.ndarray
+    """(E,) int: steps in the episode."""
+    seconds: float
+    """Wall-clock training time."""
+    config: DQNConfig
+
+
+def train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QNetwork],
+              maze_seeds: np.ndarray, potentials: Sequence[Any] | None = None, seed: int = 0,
+              device: str | torch.device = "cpu", threads: int | None = 1) -> DQNRun:
+    """Train ``S = len(networks)`` DQNs together, network ``i`` in its own sub-env.
+
+    ``maze_seeds`` (S, K): network ``i`` starts every episode in a maze drawn uniformly
+    from ``maze_seeds[i]`` (K = 1: one fixed target maze). ``potentials``: None, or one
+    :class:`secretlab.shaping.Potential` (or None = unshaped) per network; a shaped
+    network learns from ``r + F`` with ``F = Potential.shaping(s, s', terminated)``
+    on the true-state keys of :class:`BatchedTriggers` (its potential must belong to
+    its one maze and use ``cfg.gamma``). Logged returns are environment returns.
+    ``seed`` drives exploration
+    and replay sampling; the same inputs give the same run on CPU. ``threads``: torch
+    intra-op threads during training (see :func:`torch_threads`).
+    """
+    with torch_threads(threads):
+        return _train_dqn(env_config, cfg, networks, maze_seeds, potentials, seed, device)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """Run the block with ``n`` intra-op threads (None: leave as is), then restore.
+
+    Small per-step ops on a shared 2-core machine run several times faster on one
+    thread than on two threads that spin against other processes (measured).
+    """
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QNetwork],
+               maze_seeds: np.ndarray, potentials: Sequence[Any] | None, seed: int,
+               device: str | torch.device) -> DQNRun:
+    S = len(networks)
+    maze_seeds = np.asarray(maze_seeds, dtype=np.int64)
+    if maze_seeds.ndim != 2 or maze_seeds.shape[0] != S:
+        raise ValueError(f"maze_seeds must have shape (n_networks={S}, K), got {maze_seeds.shape}")
+    if networks[0].grid_size != env_config.size:
+        raise ValueError(f"networks are built for {networks[0].grid_size}×{networks[0].grid_size} grids but "
+                         f"env_config.size={env_config.size}")
+    shaping = None if potentials is None else StackedShaping(potentials, env_config, maze_seeds, cfg.gamma)
+    rng = np.random.default_rng(seed)
+    q = SeedBatchedQ(networks, device)
+    target_params = q.detached_copy()
+    optimizer = make_optimizer(q, cfg)
+    buffers = ReplayBuffers(S, min(cfg.buffer_size, cfg.total_steps), env_config.size)
+    env = BatchedTriggers(env_config, S, obs_mode="grid")
+
+    def draw_mazes(mask: np.ndarray) -> np.ndarray:
+        k = rng.integers(0, maze_seeds.shape[1], size=int(mask.sum()))
+        return maze_seeds[mask][np.arange(len(k)), k]
+
+    all_envs = np.ones(S, bool)
+    obs = env.reset(seeds=draw_mazes(all_envs))
+    ep_return = np.zeros(S, np.float64)
+    log: list[tuple[np.ndarray, ...]] = []
+    started = time.perf_counter()
+    for step in range(cfg.total_steps):
+        # --- act: ε-greedy, one batched forward for every network
+        if step < cfg.learning_starts:
+            actions = rng.integers(0, N_ACTIONS, size=S)
+        else:
+            epsilon = float(linear_schedule(cfg.start_e, cfg.end_e, cfg.exploration_steps, step))
+            with torch.no_grad():
+                greedy = q(torch.from_numpy(obs)[:, None])[:, 0].argmax(-1).cpu().numpy()
+            explore = rng.random(S) < epsilon
+            actions = np.where(explore, rng.integers(0, N_ACTIONS, size=S), greedy)
+        state_before = env.state
+        out = env.step(actions)
+        train_reward = out.reward
+        if shaping is not None:  # potential-based shaping (Ng et al., 1999)
+            train_reward = out.reward + shaping(state_before, out.state, out.terminated)
+        buffers.add(obs, actions, train_reward, out.obs, out.terminated)
+        ep_return += out.reward
+        done = out.terminated | out.truncated
+        obs = out.obs
+        if done.any():
+            idx = np.flatnonzero(done)
+            log.append((idx, np.full(len(idx), step + 1), ep_return[idx].copy(), env.t[idx].copy()))
+            ep_return[idx] = 0.0
+            obs = env.reset(seeds=draw_mazes(done), mask=done)
+        # --- learn
+        if step >= cfg.learning_starts and step % cfg.train_frequency == 0:
+            update_step(q, target_params, optimizer, buffers.sample(cfg.batch_size, rng), cfg)
+        if (step + 1) % cfg.target_update_interval == 0:
+            target_params = q.detached_copy()
+    seconds = time.perf_counter() - started
+    cat = (lambda j, dtype: np.concatenate([e[j] for e in log]).astype(dtype) if log else np.zeros(0, dtype))
+    returns = cat(2, np.float64)
+    return DQNRun(q, cat(0, np.int64), cat(1, np.int64), returns,
+                  returns >= env_config.n_prizes - 1e-9, cat(3, np.int64), seconds, cfg)
+
+
+def evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarray, epsilon: float = 0.001,
+             n_episodes: int = 1, seed: int = 0) -> dict[str, np.ndarray]:
+    """Run ``n_episodes`` ε-greedy episodes per network in its maze ``maze_seeds[i]`` (shape (S,)).
+
+    Returns ``"return"`` and ``"success"``, each (S, n_episodes).
+    """
+    S = q.n_networks
+    maze_seeds = np.asarray(maze_seeds, dtype=np.int64).reshape(S)
+    rng = np.random.default_rng(seed)
+    env = BatchedTriggers(env_config, S, obs_mode="grid")
+    returns = np.zeros((S, n_episodes))
+    for e in range(n_episodes):
+        obs = env.reset(seeds=maze_seeds)
+        alive = np.ones(S, bool)
+        while alive.any():
+            with torch.no_grad():
+                greedy = q(torch.from_numpy(obs)[:, None])[:, 0].argmax(-1).cpu().numpy()
+            actions = np.where(rng.random(S) < epsilon, rng.integers(0, N_ACTIONS, size=S), greedy)
+            out = env.step(actions)
+            returns[alive, e] += out.reward[alive]
+            alive &= ~(out.terminated | out.truncated)
+            obs = out.obs
+    return {"return": returns, "success": returns >= env_config.n_prizes - 1e-9}
+
+
+def save_stacked(path, q: SeedBatchedQ) -> None:
+    """Save the stacked weights atomically (a plain tensor dict: loads with ``weights_only=True``)."""
+    from secretlab.cache import atomic_path
+
+    with atomic_path(path) as tmp:
+        torch.save(q.stacked_state(), tmp)
+
+
+def load_stacked(path) -> dict[str, torch.Tensor]:
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+# =====================================================================================
+# PLUMBING: the same network and environment for Stable-Baselines3
+# =====================================================================================
+
+
+def full_grid_env(env):
+    """Wrap a ``secretlab/Triggers-v0`` env (possibly shaped) so it observes the full grid.
+
+    The contract env observes the 3×3 crop; DQN sees the whole maze (SPEC §2), given
+    by ``env.unwrapped.full_grid()`` as (3, size, size) uint8 in {0, 1}.
+    """
+    import gymnasium as gym
+
+    class FullGridObservation(gym.ObservationWrapper):
+        def __init__(self, inner):
+            super().__init__(inner)
+            size = inner.unwrapped.config.size
+            self.observation_space = gym.spaces.Box(0, 1, shape=(3, size, size), dtype=np.uint8)
+
+        def observation(self, observation):
+            return self.env.unwrapped.full_grid()
+
+    return FullGridObservation(env)
+
+
+def sb3_dqn(env, cfg: DQNConfig, seed: int = 0, verbose: int = 0):
+    """Stable-Baselines3's ``DQN``, unchanged, with the paper's network and ``cfg``'s schedule.
+
+    SB3 builds its Q-network as features extractor + linear head: the extractor here is
+    :class:`QNetwork` without its head, so both implementations train the same network.
+    """
+    from stable_baselines3 import DQN
+    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+    class PaperFeatures(BaseFeaturesExtractor):
+        def __init__(self, observation_space):
+            super().__init__(observation_space, features_dim=64)
+            net = QNetwork(observation_space.shape[-1])
+            self.body = nn.Sequential(net.conv1, nn.ReLU(), net.conv2, nn.ReLU(), net.conv3, nn.ReLU(),
+                                      nn.Flatten(), net.fc, nn.ReLU())
+
+        def forward(self, observations):
+            return self.body(observations.float())
+
+    exploration_fraction = min(1.0, cfg.exploration_steps / cfg.total_steps)
+    return DQN(
+        "MlpPolicy", env, learning_rate=cfg.learning_rate, buffer_size=min(cfg.buffer_size, cfg.total_steps),
+        learning_starts=cfg.learning_starts, batch_size=cfg.batch_size, gamma=cfg.gamma,
+        train_freq=cfg.train_frequency, gradient_steps=1, target_update_interval=cfg.target_update_interval,
+        exploration_fraction=exploration_fraction, exploration_initial_eps=cfg.start_e,
+        exploration_final_eps=cfg.end_e, max_grad_norm=1e9, seed=seed, verbose=verbose, device="cpu",
+        optimize_memory_usage=False,
+        policy_kwargs={"features_extractor_class": PaperFeatures, "net_arch": [], "normalize_images": False,
+                       "optimizer_class": torch.optim.RMSprop,
+                       "optimizer_kwargs": {"alpha": cfg.rmsprop_alpha, "eps": cfg.rmsprop_eps,
+                                            "centered": cfg.rmsprop_centered}},
+    )
+
+
+def scaled(cfg: DQNConfig, **changes: Any) -> DQNConfig:
+    """A copy of ``cfg`` with ``changes`` (profiles scale the paper's schedule down)."""
+    return replace(cfg, **changes)

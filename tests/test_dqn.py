@@ -1,0 +1,215 @@
+"""Seed-batched DQN: shapes, batched == independent, ε schedule, reproducibility, bad checkpoints."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from secretlab.agents.dqn import (
+    DQNConfig,
+    QNetwork,
+    ReplayBuffers,
+    SeedBatchedQ,
+    StackedShaping,
+    check_compatible,
+    evaluate,
+    feature_size,
+    fresh_networks,
+    linear_schedule,
+    make_optimizer,
+    networks_from_stacked,
+    train_dqn,
+    update_step,
+)
+from secretlab.envs import TriggersConfig, sample_layout
+
+ENV = TriggersConfig(size=5, n_triggers=1, n_prizes=1, inverted=True, max_steps=20)
+TINY = DQNConfig(total_steps=120, learning_starts=30, exploration_steps=60, target_update_interval=25,
+                 batch_size=4, train_frequency=2, learning_rate=1e-3)
+
+
+# ----------------------------------------------------------------- shapes
+def test_feature_sizes_by_hand():
+    # padding 1, stride 2 then 1, 1: 8 -> 4 -> 4 -> 4 (16·16 = 256); 12 -> 6 (16·36 = 576); 5 -> 3.
+    assert feature_size(8) == 256
+    assert feature_size(12) == 576
+    assert feature_size(5) == 144
+
+
+@pytest.mark.parametrize("size", [5, 8, 12])
+def test_qnetwork_shapes(size):
+    net = QNetwork(size)
+    out = net(torch.zeros(7, 3, size, size, dtype=torch.uint8))
+    assert out.shape == (7, 4)
+    assert net.conv1.stride == (2, 2) and net.conv1.out_channels == 8
+    assert net.conv2.out_channels == 16 and net.conv3.out_channels == 16
+    assert net.fc.out_features == 64
+
+
+def test_batched_forward_equals_each_network():
+    nets = fresh_networks(8, [0, 1, 2])
+    q = SeedBatchedQ(nets)
+    obs = torch.randint(0, 2, (3, 5, 3, 8, 8), dtype=torch.uint8)
+    out = q(obs)
+    assert out.shape == (3, 5, 4)
+    for i, net in enumerate(nets):
+        torch.testing.assert_close(out[i], net(obs[i]), rtol=1e-5, atol=1e-6)
+    # different seeds give different networks (the test above would pass trivially otherwise)
+    assert not torch.allclose(out[0], out[1])
+
+
+# ------------------------------------------------------- batched == independent
+def test_batched_update_equals_independent_updates():
+    cfg = DQNConfig(learning_rate=1e-2, gamma=0.9)
+    nets = fresh_networks(5, [3, 4, 5])
+    q = SeedBatchedQ([QNetwork(5) for _ in nets])
+    for k, p in q.params.items():  # same starting weights as `nets`
+        p.data.copy_(torch.stack([n.state_dict()[k] for n in nets]))
+    target = q.detached_copy()
+    opt = make_optimizer(q, cfg)
+    g = torch.Generator().manual_seed(0)
+    batches = []
+    for _ in range(3):
+        batches.append((torch.randint(0, 2, (3, 6, 3, 5, 5), generator=g, dtype=torch.uint8),
+                        torch.randint(0, 4, (3, 6), generator=g),
+                        torch.randn(3, 6, generator=g),
+                        torch.randint(0, 2, (3, 6, 3, 5, 5), generator=g, dtype=torch.uint8),
+                        torch.rand(3, 6, generator=g) < 0.3))
+    for b in batches:
+        update_step(q, target, opt, b, cfg)
+
+    for i, net in enumerate(nets):  # the textbook single-network update
+        target_net = QNetwork(5)
+        target_net.load_state_dict(net.state_dict())
+        single_opt = torch.optim.RMSprop(net.parameters(), lr=cfg.learning_rate, alpha=cfg.rmsprop_alpha, centered=True,
+                                         eps=cfg.rmsprop_eps)
+        for obs, act, rew, nxt, term in batches:
+            with torch.no_grad():
+                y = rew[i] + cfg.gamma * target_net(nxt[i]).max(-1).values * (~term[i]).float()
+            loss = F.smooth_l1_loss(net(obs[i]).gather(1, act[i][:, None]).squeeze(1), y)
+            single_opt.zero_grad()
+            loss.backward()
+            single_opt.step()
+        for k, v in net.state_dict().items():
+            torch.testing.assert_close(q.params[k][i].detach(), v, rtol=1e-5, atol=1e-6)
+
+
+# ----------------------------------------------------------------- ε schedule
+def test_linear_schedule_by_hand():
+    assert linear_schedule(1.0, 0.01, 100, 0) == pytest.approx(1.0)
+    assert linear_schedule(1.0, 0.01, 100, 50) == pytest.approx(0.505)
+    assert linear_schedule(1.0, 0.01, 100, 100) == pytest.approx(0.01)
+    assert linear_schedule(1.0, 0.01, 100, 10_000) == pytest.approx(0.01)
+    # the paper's schedule: 1 -> 0.01 over 250k steps
+    assert linear_schedule(1.0, 0.01, 250_000, 125_000) == pytest.approx(0.505)
+
+
+# ----------------------------------------------------------------- replay
+def test_replay_buffers_are_per_network_and_wrap():
+    buf = ReplayBuffers(2, capacity=3, grid_size=5)
+    for t in range(5):
+        obs = np.full((2, 3, 5, 5), t, np.uint8)
+        buf.add(obs, np.array([t % 4, (t + 1) % 4]), np.array([t, -t]), obs, np.array([False, True]))
+    assert buf.size == 3 and buf.pos == 2
+    # slots hold t = 3, 4, 2 (t = 0, 1 overwritten)
+    assert sorted(buf.rewards[0].tolist()) == [2.0, 3.0, 4.0]
+    assert sorted(buf.rewards[1].tolist()) == [-4.0, -3.0, -2.0]
+    obs, act, rew, nxt, term = buf.sample(8, np.random.default_rng(0))
+    assert obs.shape == (2, 8, 3, 5, 5) and act.shape == (2, 8)
+    assert (rew[0] >= 0).all() and (rew[1] <= 0).all()  # network 1 never sees network 0's data
+    assert torch.equal(obs[0, :, 0, 0, 0].float(), rew[0])
+
+
+# ------------------------------------------------------------------ shaping
+class _Pot:
+    """A minimal stand-in with the Potential interface used by StackedShaping."""
+
+    def __init__(self, table, layout, gamma, terminal_zero=True):
+        self.table, self.layout, self.gamma, self.terminal_zero = table, layout, gamma, terminal_zero
+
+    def check_compatible(self, env_config, layout):
+        if not all(np.array_equal(a, b) for a, b in zip(self.layout, layout)):
+            raise ValueError("potential was computed for another maze")
+
+    def shaping(self, s, s_next, terminated):
+        phi_next = np.where(terminated & self.terminal_zero, 0.0, self.table[s_next])
+        return self.gamma * phi_next - self.table[s]
+
+
+def test_stacked_shaping_equals_each_potential():
+    rng = np.random.default_rng(0)
+    seeds = np.array([[11], [12], [13]])
+    pots = [_Pot(rng.normal(size=ENV.n_states), sample_layout(ENV, 11), 0.9),
+            None,
+            _Pot(rng.normal(size=ENV.n_states), sample_layout(ENV, 13), 0.9, terminal_zero=False)]
+    shaping = StackedShaping(pots, ENV, seeds, 0.9)
+    s = rng.integers(0, ENV.n_states, 3)
+    s2 = rng.integers(0, ENV.n_states, 3)
+    term = np.array([True, True, True])
+    f = shaping(s, s2, term)
+    assert f[1] == 0.0
+    assert f[0] == pytest.approx(pots[0].shaping(s[:1], s2[:1], term[:1])[0])
+    assert f[2] == pytest.approx(pots[2].shaping(s[2:], s2[2:], term[2:])[0])
+
+
+def test_shaping_checks_maze_and_gamma():
+    pot = _Pot(np.zeros(ENV.n_states), sample_layout(ENV, 11), 0.9)
+    with pytest.raises(ValueError, match="another maze"):
+        StackedShaping([pot], ENV, np.array([[12]]), 0.9)
+    with pytest.raises(ValueError, match="gamma"):
+        StackedShaping([pot], ENV, np.array([[11]]), 0.99)
+
+
+# ------------------------------------------------------------ reproducibility
+def test_tiny_run_is_reproducible_and_logs_episodes():
+    seeds = np.array([[5], [6]])
+    pots = [None, _Pot(np.linspace(0, 1, ENV.n_states), sample_layout(ENV, 6), TINY.gamma)]
+    runs = [train_dqn(ENV, TINY, fresh_networks(5, [0, 1]), seeds, potentials=pots, seed=3) for _ in range(2)]
+    a, b = runs
+    np.testing.assert_array_equal(a.episode_return, b.episode_return)
+    np.testing.assert_array_equal(a.episode_end_step, b.episode_end_step)
+    for k in a.q.params:
+        torch.testing.assert_close(a.q.params[k], b.q.params[k], rtol=0, atol=0)
+    # 120 steps with max_steps=20: each network finishes at least 6 episodes, lengths add up
+    for net in (0, 1):
+        mine = a.episode_network == net
+        assert mine.sum() >= 6
+        assert a.episode_length[mine].sum() <= TINY.total_steps
+        assert np.all(np.diff(a.episode_end_step[mine]) == a.episode_length[mine][1:])
+    assert set(np.unique(a.episode_return)) <= {-1.0, 0.0, 1.0}
+    np.testing.assert_array_equal(a.episode_success, a.episode_return == 1.0)
+    # the networks learned something (weights moved from their initialisation)
+    init = SeedBatchedQ(fresh_networks(5, [0, 1]))
+    assert not torch.allclose(a.q.params["head.weight"], init.params["head.weight"])
+    other = train_dqn(ENV, TINY, fresh_networks(5, [0, 1]), seeds, potentials=pots, seed=4)
+    assert not np.array_equal(other.episode_end_step, a.episode_end_step) or \
+        not torch.equal(other.q.params["head.weight"], a.q.params["head.weight"])
+
+
+def test_evaluate_shapes():
+    q = SeedBatchedQ(fresh_networks(5, [0, 1, 2]))
+    ev = evaluate(q, ENV, np.array([1, 2, 3]), n_episodes=2)
+    assert ev["return"].shape == (3, 2) and ev["success"].dtype == bool
+
+
+# ------------------------------------------------------------------ bad input
+def test_checkpoint_for_another_grid_size_is_a_clear_error():
+    state = SeedBatchedQ(fresh_networks(8, [0, 1])).stacked_state()
+    check_compatible(state, 8)  # fits
+    with pytest.raises(ValueError, match=r"fc.weight.*8×8.*12×12"):
+        check_compatible(state, 12)
+    with pytest.raises(ValueError, match="does not fit the target observation"):
+        networks_from_stacked(state, 12)
+    assert len(networks_from_stacked(state, 8, pick=[1])) == 1
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="total_steps"):
+        DQNConfig(total_steps=0)
+    with pytest.raises(ValueError, match="gamma"):
+        DQNConfig(gamma=1.0)
+    with pytest.raises(ValueError, match="maze_seeds"):
+        train_dqn(ENV, TINY, fresh_networks(5, [0, 1]), np.array([1, 2]))
+    with pytest.raises(ValueError, match="grids"):
+        train_dqn(ENV, TINY, fresh_networks(8, [0]), np.array([[1]]))
