@@ -87,6 +87,19 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"n_rooms": 2, "room_size": 3, "source_timesteps": 1_000_000, "n_source_trajectories": 10_000,
                   "n_target_trajectories": 1000, "n_seeds": 10, "target_timesteps": 100_000, "max_epochs": 30},
     },
+    "08_inspector": {
+        # Smoke uses a 5x5 maze so its (meaningless) source model trains in seconds.
+        "smoke": {"scenarios": [{"size": 5, "n_triggers": 1, "n_prizes": 1}], "n_mazes": 2,
+                  "n_trajectories": 12, "n_potential_trajectories": 30, "threshold": 0.2, "n_static": 2},
+        "default": {"scenarios": [{"size": 8, "n_triggers": 3, "n_prizes": 1},
+                                  {"size": 8, "n_triggers": 1, "n_prizes": 1}], "n_mazes": 6,
+                    "n_trajectories": 64, "n_potential_trajectories": 300, "threshold": 0.2, "n_static": 3},
+        "paper": {"scenarios": [{"size": 8, "n_triggers": 3, "n_prizes": 1},
+                                {"size": 8, "n_triggers": 1, "n_prizes": 1},
+                                {"size": 8, "n_triggers": 1, "n_prizes": 2},
+                                {"size": 8, "n_triggers": 2, "n_prizes": 2}], "n_mazes": 10,
+                  "n_trajectories": 128, "n_potential_trajectories": 1000, "threshold": 0.2, "n_static": 4},
+    },
 }
 
 
