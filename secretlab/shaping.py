@@ -55,7 +55,7 @@ from secretlab.envs.triggers import Layout, TriggersConfig, decode_state, sample
 Normalise = Literal["trajectories", "visits"]
 Pairs = Literal["step", "pair"]
 Signs = Literal["nonzero", "positive"]
-POTENTIAL_SOURCES = ("secret", "oracle", "zero", "custom")
+POTENTIAL_SOURCES = ("secret", "ideal_credit", "oracle", "zero", "custom")
 
 
 class CreditRowsLike(Protocol):
@@ -368,7 +368,7 @@ def secret_potential(
 def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, maze_seed: int, gamma: float,
                         *, normalise: Normalise = "trajectories", pairs: Pairs = "step",
                         signs: Signs = "nonzero", terminal_zero: bool = True,
-                        n_trajectories: int | None = None) -> Potential:
+                        n_trajectories: int | None = None, source: str = "secret") -> Potential:
     """:class:`Potential` from already computed credit rows of a one-maze ``dataset``.
 
     With ``n_trajectories`` only the rows and episodes of the first
@@ -388,9 +388,31 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
     table = potential_from_credit(dataset.states[:n], dataset.rewards[:n], rows, env.n_states,
                                   normalise=normalise, actions=dataset.actions[:n], pairs=pairs, signs=signs)
     n_rows = int(len(rows.correct))
-    return Potential(table, env, layout, gamma, n, "secret", terminal_zero,
+    return Potential(table, env, layout, gamma, n, source, terminal_zero,
                      meta={"maze_seed": int(maze_seed), "normalise": normalise, "pairs": pairs, "signs": signs,
                            "n_rows": n_rows, "n_correct_rows": int(np.sum(rows.correct))})
+
+
+def ideal_credit_rows(dataset: Any) -> "_RowsView":
+    """Credit rows a *perfect* model would give on ``dataset`` (a diagnostic, not SECRET).
+
+    One row per real non-zero reward, predicted correctly, with attention spread
+    uniformly over the steps whose action activated a trigger up to that step
+    (on its own step when there is none). Feeding these rows to the paper's
+    estimator separates the shaping mechanism from the model's quality.
+    Needs ``dataset.rewards``, ``.activated`` (N, T) and ``.lengths``.
+    """
+    rewards = np.asarray(dataset.rewards)
+    n, t = rewards.shape
+    real = np.arange(t)[None, :] < np.asarray(dataset.lengths)[:, None]
+    traj, step = np.nonzero((rewards != 0) & real)
+    att = np.asarray(dataset.activated, dtype=bool)[traj] & (np.arange(t)[None, :] <= step[:, None])
+    att = att.astype(np.float32)
+    none = att.sum(1) == 0
+    att[np.flatnonzero(none), step[none]] = 1.0
+    att /= att.sum(1, keepdims=True)
+    sign = np.sign(rewards[traj, step]).astype(np.int64)
+    return _RowsView(traj.astype(np.int64), step.astype(np.int64), sign, sign.copy(), np.ones(len(traj), bool), att)
 
 
 @dataclass

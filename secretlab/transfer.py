@@ -8,6 +8,9 @@ and several arms of tabular Q-learning in every target maze:
   |D| = ``n_target_trajectories`` random-policy episodes in that maze;
 - ``q_learning_oracle``: + shaping from the ground-truth potential
   (:func:`secretlab.shaping.oracle_potential`);
+- ``q_learning_ideal_credit``: the paper's estimator φ̂ on the same D, but with the
+  attention rows of a *perfect* model (:func:`secretlab.shaping.ideal_credit_rows`) —
+  a diagnostic that separates the shaping mechanism from the model's quality;
 - ``q_learning_secret_D{n}``: SECRET with another |D| (the sensitivity study).
 
 Every (arm, maze, seed) agent trains in ONE batched Q-learning run
@@ -30,6 +33,7 @@ from secretlab.shaping import Potential, check_gamma, oracle_potential, potentia
 from secretlab import stats
 
 PLAIN, SECRET, ORACLE = "q_learning", "q_learning_secret", "q_learning_oracle"
+IDEAL = "q_learning_ideal_credit"
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class TransferConfig:
     """Bootstrap resamples for the 95% intervals."""
     oracle: bool = True
     """Run the ground-truth-potential arm."""
+    ideal_credit: bool = True
+    """Run the perfect-attention arm (paper's φ̂ estimator fed with ideal credit rows)."""
     seed: int = 0
     """Picks the target mazes, the D trajectories and the Q-learning draws."""
 
@@ -89,7 +95,7 @@ class TransferConfig:
                                                      if n != self.n_target_trajectories)
 
     def arm_names(self) -> list[str]:
-        names = [PLAIN, SECRET] + ([ORACLE] if self.oracle else [])
+        names = [PLAIN, SECRET] + ([ORACLE] if self.oracle else []) + ([IDEAL] if self.ideal_credit else [])
         return names + [f"{SECRET}_D{n}" for n in self.d_values[1:]]
 
 
@@ -155,7 +161,9 @@ class TransferResult:
     def target_time_curves(self, arm: str, grid: np.ndarray, window: int = 10) -> np.ndarray:
         """(seeds, mazes, len(grid)) success vs target steps, D's steps counted for SECRET arms."""
         offset = 0.0
-        if arm.startswith(SECRET):
+        if arm == IDEAL:
+            offset = self.d_steps[self.config.n_target_trajectories]
+        elif arm.startswith(SECRET):
             n = self.config.n_target_trajectories if arm == SECRET else int(arm.rsplit("_D", 1)[1])
             offset = self.d_steps[n]
         return stats.total_target_time_curves(self.success[arm].astype(float), self.lengths[arm], grid,
@@ -170,35 +178,48 @@ def _r(x: np.ndarray, digits: int = 4) -> list[float]:
 # Potentials of the target mazes
 # =============================================================================
 def target_potentials(model: Any, config: TransferConfig, mazes: np.ndarray,
-                      batch_size: int = 256) -> tuple[dict[int, list[Potential]], dict[int, np.ndarray], dict]:
+                      batch_size: int = 256) -> tuple[dict[Any, list[Potential]], dict[int, np.ndarray], dict]:
     """SECRET potentials for every target maze and every |D| in ``config.d_values``.
 
     In each maze, the largest |D| random-policy dataset is collected once (cached)
     and the model is run once on it; smaller |D| use its first n episodes
     (nested datasets: the sensitivity isolates |D|, not the draw).
-    Returns ({|D|: [Potential per maze]}, {|D|: (M,) target steps in D}, meta).
+    Returns ({|D|: [Potential per maze], "ideal": [...]}, {|D|: (M,) target steps in D}, meta);
+    with ``model=None`` only the ideal-credit potentials.
     """
     from secretlab.credit import credit_rows
+    from secretlab.shaping import ideal_credit_rows
 
     net = getattr(model, "model", model)
     d_max = max(config.d_values)
-    pots: dict[int, list[Potential]] = {n: [] for n in config.d_values}
+    pots: dict[Any, list[Potential]] = {n: [] for n in config.d_values} if model is not None else {}
+    pots["ideal"] = []
     steps = {n: np.zeros(len(mazes)) for n in config.d_values}
-    meta: dict[str, Any] = {"n_rows": [], "n_correct_rows": [], "share_positive_in_D": []}
+    meta: dict[str, Any] = {"n_rows": [], "n_correct_rows": [], "n_positive_rows": [],
+                            "n_correct_positive_rows": [], "share_positive_in_D": []}
     for m, maze in enumerate(mazes):
         data = load_or_collect(DatasetConfig(config.target, d_max, config.seed, split="target",
                                              fixed_maze_seed=int(maze)))
+        meta["share_positive_in_D"].append(float((data.rewards > 0).any(1).mean()))
+        for n in config.d_values:
+            steps[n][m] = float(data.lengths[:n].sum())
+        n_main = config.n_target_trajectories
+        pots["ideal"].append(potential_from_rows(ideal_credit_rows(data), data, config.target, int(maze),
+                                                 config.gamma, n_trajectories=n_main, signs=config.credit_signs,
+                                                 source="ideal_credit"))
+        if net is None:
+            continue
         # Length-sorted batches carry little padding (the model trims each batch to its longest episode).
         order = np.argsort(data.lengths, kind="stable")
         rows = credit_rows(net, data.subset(order), batch_size=batch_size)
         rows.traj = order[rows.traj]
         meta["n_rows"].append(int(len(rows.traj)))
         meta["n_correct_rows"].append(int(rows.correct.sum()))
-        meta["share_positive_in_D"].append(float((data.rewards > 0).any(1).mean()))
+        meta["n_correct_positive_rows"].append(int((rows.correct & (rows.sign > 0)).sum()))
+        meta["n_positive_rows"].append(int((rows.sign > 0).sum()))
         for n in config.d_values:
             pots[n].append(potential_from_rows(rows, data, config.target, int(maze), config.gamma, n_trajectories=n,
                                                signs=config.credit_signs))
-            steps[n][m] = float(data.lengths[:n].sum())
     return pots, steps, meta
 
 
@@ -216,15 +237,20 @@ def run_transfer(config: TransferConfig, model: Any | None = None) -> TransferRe
     mazes = maze_seeds("target", config.seed, config.n_target_mazes)
     env = config.target
     layouts = [sample_layout(env, int(m)) for m in mazes]
-    arms = config.arm_names() if model is not None else [PLAIN] + ([ORACLE] if config.oracle else [])
+    arms = config.arm_names()
+    if model is None:
+        arms = [a for a in arms if not a.startswith(SECRET)]
     potentials: dict[str, list[Potential]] = {}
     d_steps: dict[int, np.ndarray] = {}
     meta: dict[str, Any] = {}
-    if model is not None:
+    if model is not None or config.ideal_credit:
         by_d, d_steps, meta = target_potentials(model, config, mazes)
-        potentials[SECRET] = by_d[config.n_target_trajectories]
-        for n in config.d_values[1:]:
-            potentials[f"{SECRET}_D{n}"] = by_d[n]
+        if config.ideal_credit:
+            potentials[IDEAL] = by_d["ideal"]
+        if model is not None:
+            potentials[SECRET] = by_d[config.n_target_trajectories]
+            for n in config.d_values[1:]:
+                potentials[f"{SECRET}_D{n}"] = by_d[n]
     if config.oracle:
         potentials[ORACLE] = [oracle_potential(env, lay, config.gamma) for lay in layouts]
     timings["potentials_s"] = time.perf_counter() - t0
@@ -296,7 +322,7 @@ def _fmt(v: float | None, digits: int = 0) -> str:
 
 def plot_curves(result: TransferResult, ax, arms: list[str] | None = None, kind: str = "success") -> None:
     """IQM learning curves with 95% bands: ``kind`` 'success' (training buckets) or 'eval' (greedy)."""
-    colours = {PLAIN: "0.35", SECRET: "tab:red", ORACLE: "tab:blue"}
+    colours = {PLAIN: "0.35", SECRET: "tab:red", ORACLE: "tab:blue", IDEAL: "tab:green"}
     for i, arm in enumerate(arms or result.arms):
         if kind == "success":
             curves, x = result.success_buckets(arm)
@@ -316,11 +342,11 @@ def plot_curves(result: TransferResult, ax, arms: list[str] | None = None, kind:
 
 def plot_target_time(result: TransferResult, ax, arms: list[str] | None = None, n_points: int = 60) -> None:
     """Total Target Time view: IQM success vs target-side steps (D's collection steps count for SECRET)."""
-    arms = arms or [a for a in result.arms if a in (PLAIN, SECRET, ORACLE)]
+    arms = arms or [a for a in result.arms if a in (PLAIN, SECRET, ORACLE, IDEAL)]
     horizon = max(float(result.lengths[a].sum(-1).max()) for a in arms)
     horizon += max([float(v.max()) for v in result.d_steps.values()] or [0.0])
     grid = np.linspace(0, horizon, n_points)
-    colours = {PLAIN: "0.35", SECRET: "tab:red", ORACLE: "tab:blue"}
+    colours = {PLAIN: "0.35", SECRET: "tab:red", ORACLE: "tab:blue", IDEAL: "tab:green"}
     for i, arm in enumerate(arms):
         point, lo, hi = stats.iqm_curve(result.target_time_curves(arm, grid), 300, seed=0)
         colour = colours.get(arm, f"C{i + 2}")
@@ -374,11 +400,11 @@ def plot_sensitivity(rows: list[dict[str, Any]], js: dict[str, Any], axes) -> No
 
 
 def plot_potentials(result: TransferResult, axes, maze: int = 0) -> None:
-    """φ per cell (max over object configurations) of the SECRET and oracle potentials in one maze."""
+    """φ per cell (largest |φ| over object configurations) of the SECRET, ideal-credit and oracle potentials."""
     from secretlab.plots import draw_maze
 
     env = result.config.target
-    for ax, arm in zip(axes, [SECRET, ORACLE]):
+    for ax, arm in zip(axes, [SECRET, IDEAL, ORACLE]):
         if arm not in result.potentials:
             ax.axis("off")
             continue
@@ -417,6 +443,10 @@ def paper_comparison(js: dict[str, Any], experiment: str, target_speedup: float 
          "ours": f"{plain['auc']['point']:.3f} vs {secret['auc']['point']:.3f}",
          "note": "mean training success over all episodes"},
     ]
+    if IDEAL in js:
+        rows.append({"quantity": f"{experiment}: episodes to 80%, ideal-credit shaping", "paper": None,
+                     "ours": ci(js[IDEAL]), "note": "paper's φ̂ estimator on the same D with perfect attention "
+                                                    "(diagnostic: shaping mechanism without model error)"})
     if ORACLE in js:
         rows.append({"quantity": f"{experiment}: episodes to 80%, oracle shaping", "paper": None,
                      "ours": ci(js[ORACLE]), "note": "ground-truth potential k/n_T · prizes left (reference arm)"})

@@ -214,3 +214,18 @@ def test_potential_grid_and_call():
     assert (pot.grid(triggers_alive=(False,)) == 1).all()
     with pytest.raises(ValueError, match="keys"):
         pot(np.array([env.n_states]))
+
+
+def test_ideal_credit_rows_by_hand():
+    class D:
+        rewards = np.array([[0, 0, -1, 0, 1], [0, 1, 0, 0, 0]], dtype=np.float32)
+        activated = np.array([[1, 0, 0, 1, 0], [0, 0, 0, 0, 0]], dtype=bool)
+        lengths = np.array([5, 2])
+
+    from secretlab.shaping import ideal_credit_rows
+
+    rows = ideal_credit_rows(D)
+    np.testing.assert_array_equal(rows.traj, [0, 0, 1])
+    np.testing.assert_array_equal(rows.step, [2, 4, 1])
+    np.testing.assert_array_equal(rows.sign, [-1, 1, 1])
+    np.testing.assert_allclose(rows.attention, [[1, 0, 0, 0, 0], [0.5, 0, 0, 0.5, 0], [0, 1, 0, 0, 0]])
