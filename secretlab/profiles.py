@@ -88,8 +88,8 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
                   "n_target_trajectories": 1000, "n_seeds": 10, "target_timesteps": 100_000, "max_epochs": 30},
     },
     "08_inspector": {
-        # Smoke uses a 5x5 maze so its (meaningless) source model trains in seconds.
-        "smoke": {"scenarios": [{"size": 5, "n_triggers": 1, "n_prizes": 1}], "n_mazes": 2,
+        # Smoke uses a 4x4 maze (50 steps) so its (meaningless) source model trains in seconds.
+        "smoke": {"scenarios": [{"size": 4, "n_triggers": 1, "n_prizes": 1}], "n_mazes": 2,
                   "n_trajectories": 12, "n_potential_trajectories": 30, "threshold": 0.2, "n_static": 2},
         "default": {"scenarios": [{"size": 8, "n_triggers": 3, "n_prizes": 1},
                                   {"size": 8, "n_triggers": 1, "n_prizes": 1}], "n_mazes": 6,

@@ -165,3 +165,101 @@ def test_bad_action_raises_value_error():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="action"):
         env.step(5)
+
+
+def test_picking_one_key_makes_the_other_vanish():
+    env = KeysDoorsEnv(n_rooms=2, room_size=3, maze_seed=7)
+    env.reset()
+    lay = env.layout_arrays()
+    (x0, y0), (x1, y1) = lay["key_xy"][0]
+    _step_towards(env, (int(x0), int(y0)))
+    env.step(PICKUP)
+    assert env.grid.get(int(x0), int(y0)) is None and env.grid.get(int(x1), int(y1)) is None
+
+
+# ----------------------------------------------------------------- pipeline helpers
+from secretlab import keys_doors as kd  # noqa: E402
+from secretlab.credit import CreditRows  # noqa: E402
+
+
+def test_agent_features_one_hot_with_and_without_inventory():
+    obs = np.zeros((2, 3, 7, 7), np.uint8)
+    obs[0, 0, 0, 0] = 5  # a key in the far-left corner
+    f = kd.agent_features(obs)
+    assert f.shape == (2, 49 * 20) and f.sum() == 2 * 49 * 3  # one code per channel per cell
+    assert f[0, 5] == 1.0 and f[1, 0] == 1.0
+    g = kd.agent_features(obs, np.array([-1, 1]), n_colors=2)
+    assert g.shape == (2, 49 * 20 + 3) and list(g[1, -3:]) == [0, 0, 1] and list(g[0, -3:]) == [1, 0, 0]
+
+
+def test_shaping_wrapper_adds_gamma_phi_next_minus_phi():
+    env = KeysDoorsEnv(n_rooms=2, maze_seed=7)
+    phi = np.arange(env.config.n_states, dtype=float) / 100
+    shaped = kd.KeysDoorsShaping(env, phi, gamma=0.5)
+    _, info = shaped.reset()
+    s0 = info["state"]
+    _, r, _, _, info = shaped.step(FORWARD)
+    assert r == pytest.approx(info["env_reward"] + 0.5 * phi[info["state"]] - phi[s0])
+    with pytest.raises(ValueError, match="maze_seed"):
+        kd.KeysDoorsShaping(KeysDoorsEnv(n_rooms=2), phi, 0.9)
+    with pytest.raises(ValueError, match="potential"):
+        kd.KeysDoorsShaping(KeysDoorsEnv(n_rooms=2, maze_seed=1), phi[:-1], 0.9)
+
+
+def test_learning_curves_mean_of_last_episodes_ended_by_each_step():
+    log = {"end_step": np.array([10.0, 20.0, 30.0]), "successes": np.array([0.0, 1.0, 1.0])}
+    curves = kd.learning_curves([log], np.array([5, 10, 25, 30]), window=2)
+    assert curves.shape == (1, 1, 4)
+    assert curves[0, 0].tolist() == [0.0, 0.0, 0.5, 1.0]
+
+
+def _tiny_dataset(picked, opened, rewards):
+    T = len(rewards)
+    cfg = kd.CollectConfig(env=kd.KeysDoorsConfig(n_rooms=2), n_trajectories=1)
+    z = np.zeros
+    return kd.KeysDoorsDataset(
+        cfg, obs=z((1, T, 3, 7, 7), np.uint8), actions=z((1, T), np.int64), rewards=np.array([rewards], np.float32),
+        states=z((1, T + 1), np.int64), picked=np.array([picked]), opened=np.array([opened]),
+        agent_xy=np.stack([np.arange(T + 1), np.ones(T + 1, np.int64)], -1)[None], lengths=np.array([T]),
+        success=np.array([False]), maze_seeds=np.array([1]), door_xy=z((1, 1, 2), np.int64),
+        door_colour=z((1, 1), np.int64), key_xy=z((1, 1, 2, 2), np.int64), key_colour=z((1, 1, 2), np.int64),
+        goal_xy=z((1, 2), np.int64))
+
+
+def test_attention_around_pickups_by_hand():
+    # pickup at step 2, door opened at step 6; attention 0.5 on step 2, 0.25 on step 5, 0.25 on step 6.
+    ds = _tiny_dataset(picked=[-1, -1, 1, -1, -1, -1, -1, -1], opened=[-1] * 6 + [0, -1],
+                       rewards=[0, 0, 0, 0, 0, 0, 1, 0])
+    att = np.zeros((1, 8), np.float32)
+    att[0, [2, 5, 6]] = [0.5, 0.25, 0.25]
+    rows = CreditRows(np.array([0]), np.array([6]), np.array([1]), np.array([1]), np.array([True]), att)
+    out = kd.attention_around_pickups(rows, ds, max_offset=3, window=2)
+    assert out["n_rows"] == 1 and out["share_near"] == pytest.approx(0.5)  # steps 0..4 are within ±2 of 2
+    assert out["share_near_uniform"] == pytest.approx(5 / 7)
+    assert out["share_on_door_step"] == pytest.approx(0.25)
+    assert out["mean"].tolist() == pytest.approx([0, 0, 0, 0.5, 0, 0, 0.25])  # offsets -3..3
+    heat, n = kd.attention_heatmap(rows, ds, door=0)
+    assert n == 1 and heat[1, 2] == pytest.approx(0.5) and heat[1, 6] == pytest.approx(0.25)
+    wrong = CreditRows(np.array([0]), np.array([6]), np.array([1]), np.array([0]), np.array([False]), att)
+    assert kd.attention_around_pickups(wrong, ds)["n_rows"] == 0  # incorrect predictions never count
+
+
+def test_collect_random_policy_is_deterministic_and_consistent():
+    cfg = kd.CollectConfig(env=kd.KeysDoorsConfig(n_rooms=2, max_steps=30), n_trajectories=3, seed=4)
+    a, b = kd.collect(cfg), kd.collect(cfg)
+    assert np.array_equal(a.actions, b.actions) and np.array_equal(a.states, b.states)
+    assert a.obs.shape == (3, 30, 3, 7, 7) and (a.lengths == 30).all()
+    assert ((a.opened >= 0) == (a.rewards == 1)).all()
+    fixed = kd.collect(kd.CollectConfig(env=kd.KeysDoorsConfig(n_rooms=2, max_steps=5, maze_seed=9), n_trajectories=2))
+    assert (fixed.states[:, 0] == fixed.states[0, 0]).all()
+
+
+def test_pipeline_bad_input():
+    with pytest.raises(ValueError, match="n_envs"):
+        kd.PPOConfig(n_envs=0)
+    with pytest.raises(ValueError, match="n_trajectories"):
+        kd.CollectConfig(n_trajectories=0)
+    with pytest.raises(ValueError, match="split"):
+        kd.CollectConfig(split="test")
+    with pytest.raises(ValueError, match="n_seeds"):
+        kd.compare_ppo(kd.KeysDoorsConfig(maze_seed=1), kd.PPOConfig(), np.zeros(1), n_seeds=0)

@@ -15,8 +15,11 @@ Description
     room holds the goal (the "cake"). The agent starts in room 0. It can carry
     one key and cannot drop it, so picking the decoy makes the rest of the
     episode unrewarded (as in DMLab, where the wrong key blocks the way).
-    Opening a door uses the key up (the agent's hands are empty again).
-    Opened doors stay open.
+    Each room offers a choice: picking up one of its keys makes the other one
+    vanish, so the view after a pickup never shows which key was taken (only
+    the pickup step itself does; otherwise the remaining key's colour would
+    give it away in every later frame). Opening a door uses the key up (the
+    agent's hands are empty again). Opened doors stay open.
 
 Action space
     ``Discrete(5)``: 0 turn left, 1 turn right, 2 move forward, 3 pick up the key
@@ -69,6 +72,8 @@ from minigrid.core.mission import MissionSpace
 from minigrid.core.world_object import Door, Goal, Key
 from minigrid.minigrid_env import MiniGridEnv
 
+#: Bumped whenever the rules change, and part of every cached artifact's key.
+RULES_VERSION = 2
 N_ACTIONS = 5
 ACTION_NAMES = ("left", "right", "forward", "pickup", "toggle")
 VIEW = 7
@@ -290,6 +295,11 @@ class KeysDoorsEnv(MiniGridEnv):
                 self.carrying.cur_pos = np.array([-1, -1])
                 self.grid.set(*fwd_pos, None)
                 picked = COLOR_NAMES.index(fwd_cell.color)
+                for keys in self.key_positions:  # the other key of this room vanishes
+                    if any((x, y) == fwd_pos for x, y, _ in keys):
+                        for x, y, _ in keys:
+                            if isinstance(self.grid.get(x, y), Key):
+                                self.grid.set(x, y, None)
         elif action == 4:
             # Only a locked door with the matching key reacts; the key is used up
             # and the door stays open (no closing, no reward for reopening).
