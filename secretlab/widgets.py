@@ -480,10 +480,12 @@ def draw_inspector(state: InspectorState, fig=None):
     ax_maze.plot(state.agent_start[1], state.agent_start[0], marker="o", mfc="none", mec="k", ms=9, zorder=7)
 
     # 2. Potential of the maze.
-    limit = max(float(np.abs(state.potential_grid).max()), 1e-6)
+    limit = float(np.abs(state.potential_grid).max())
+    empty = limit < 1e-9  # no correctly predicted reward in D: φ̂ is 0 everywhere
     im = draw_maze(ax_pot, state.size, triggers=state.triggers, prizes=state.prizes,
-                   values=state.potential_grid, cmap="RdBu_r", vmin=-limit, vmax=limit,
-                   title=f"potential φ̂ ({POTENTIAL_VIEWS[state.potential_view]})")
+                   values=state.potential_grid, cmap="RdBu_r", vmin=-(limit or 1.0), vmax=limit or 1.0,
+                   title=f"potential φ̂ ({POTENTIAL_VIEWS[state.potential_view]})"
+                         + ("\nφ̂ = 0 everywhere: no correct reward prediction in D" if empty else ""))
     fig.colorbar(im, ax=ax_pot, fraction=0.046, pad=0.03, label="φ̂", ticks=MaxNLocator(5))
 
     # 3. The attention row as a bar strip.
