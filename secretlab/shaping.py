@@ -55,6 +55,7 @@ from secretlab.envs.triggers import Layout, TriggersConfig, decode_state, sample
 Normalise = Literal["trajectories", "visits"]
 Pairs = Literal["step", "pair"]
 Signs = Literal["nonzero", "positive"]
+Forward = Literal["next", "cumulative"]
 POTENTIAL_SOURCES = ("secret", "ideal_credit", "oracle", "zero", "custom")
 
 
@@ -164,6 +165,7 @@ def potential_from_credit(
     actions: np.ndarray | None = None,
     pairs: Pairs = "step",
     signs: Signs = "nonzero",
+    forward: Forward = "next",
 ) -> np.ndarray:
     """φ̂ over the dense true-state keys [0, n_states): (n_states,) float64.
 
@@ -173,6 +175,13 @@ def potential_from_credit(
     ``normalise="visits"``: divide each state's sum by how often it was reached
     (a per-visit mean; not the paper's estimator). Unseen states get 0, as do
     ``terminal_states`` (keys) if given. Generic over integer keys.
+
+    ``forward="next"`` (paper): step t's credit goes to s_{t+1} only, so φ̂ is a
+    *bump* on the states credited actions led into. ``forward="cumulative"`` (an
+    extension, not the paper): every state s_{t+1} gets the credit accumulated
+    by the trajectory up to and including step t, i.e. the credit "carried"
+    into s; use it with ``normalise="visits"`` to get the mean carried credit, a
+    data-driven step potential like :func:`oracle_potential` (see docs/shaping.md).
     """
     states = np.asarray(states)
     rewards = np.asarray(rewards)
@@ -182,7 +191,11 @@ def potential_from_credit(
         raise ValueError(f"normalise must be 'trajectories' or 'visits', got {normalise!r}")
     if rewards.ndim != 2 or rewards.shape[0] == 0:
         raise ValueError(f"|D| must be >= 1: rewards must have shape (N >= 1, T), got {rewards.shape}")
+    if forward not in ("next", "cumulative"):
+        raise ValueError(f"forward must be 'next' or 'cumulative', got {forward!r}")
     credit = redistributed_return(rows, rewards, states, actions, pairs=pairs, signs=signs)
+    if forward == "cumulative":
+        credit = np.cumsum(credit, axis=1)
     nxt = states[:, 1:]
     valid = nxt >= 0
     if valid.any() and nxt[valid].max() >= n_states:
@@ -334,6 +347,7 @@ def secret_potential(
     normalise: Normalise = "trajectories",
     pairs: Pairs = "step",
     signs: Signs = "nonzero",
+    forward: Forward = "next",
     tolerance: int = 0,
     batch_size: int = 256,
     terminal_zero: bool = True,
@@ -362,12 +376,12 @@ def secret_potential(
     net = getattr(model, "model", model)
     rows = credit_rows(net, dataset, batch_size=batch_size, tolerance=tolerance)
     return potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
-                               signs=signs, terminal_zero=terminal_zero)
+                               signs=signs, forward=forward, terminal_zero=terminal_zero)
 
 
 def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, maze_seed: int, gamma: float,
                         *, normalise: Normalise = "trajectories", pairs: Pairs = "step",
-                        signs: Signs = "nonzero", terminal_zero: bool = True,
+                        signs: Signs = "nonzero", forward: Forward = "next", terminal_zero: bool = True,
                         n_trajectories: int | None = None, source: str = "secret") -> Potential:
     """:class:`Potential` from already computed credit rows of a one-maze ``dataset``.
 
@@ -386,28 +400,32 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
         keep = np.asarray(rows.traj) < n
         rows = _RowsView(*(np.asarray(getattr(rows, f))[keep] for f in _RowsView.__dataclass_fields__))
     table = potential_from_credit(dataset.states[:n], dataset.rewards[:n], rows, env.n_states,
-                                  normalise=normalise, actions=dataset.actions[:n], pairs=pairs, signs=signs)
+                                  normalise=normalise, actions=dataset.actions[:n], pairs=pairs, signs=signs,
+                                  forward=forward)
     n_rows = int(len(rows.correct))
     return Potential(table, env, layout, gamma, n, source, terminal_zero,
-                     meta={"maze_seed": int(maze_seed), "normalise": normalise, "pairs": pairs, "signs": signs,
+                     meta={"maze_seed": int(maze_seed), "normalise": normalise, "pairs": pairs, "signs": signs, "forward": forward,
                            "n_rows": n_rows, "n_correct_rows": int(np.sum(rows.correct))})
 
 
 def ideal_credit_rows(dataset: Any) -> "_RowsView":
     """Credit rows a *perfect* model would give on ``dataset`` (a diagnostic, not SECRET).
 
-    One row per real non-zero reward, predicted correctly, with attention spread
-    uniformly over the steps whose action activated a trigger up to that step
-    (on its own step when there is none). Feeding these rows to the paper's
-    estimator separates the shaping mechanism from the model's quality.
+    One row per real non-zero reward, predicted correctly. A +1 row spreads its
+    attention uniformly over the steps whose action activated a trigger up to
+    that step (its own step when there is none); a −1 row (a prize entered too
+    early) attends to its own step, the action that caused it. Feeding these
+    rows to the paper's estimator separates the shaping mechanism from the
+    model's quality.
     Needs ``dataset.rewards``, ``.activated`` (N, T) and ``.lengths``.
     """
     rewards = np.asarray(dataset.rewards)
     n, t = rewards.shape
     real = np.arange(t)[None, :] < np.asarray(dataset.lengths)[:, None]
     traj, step = np.nonzero((rewards != 0) & real)
+    positive = rewards[traj, step] > 0
     att = np.asarray(dataset.activated, dtype=bool)[traj] & (np.arange(t)[None, :] <= step[:, None])
-    att = att.astype(np.float32)
+    att = (att & positive[:, None]).astype(np.float32)
     none = att.sum(1) == 0
     att[np.flatnonzero(none), step[none]] = 1.0
     att /= att.sum(1, keepdims=True)

@@ -11,6 +11,10 @@ and several arms of tabular Q-learning in every target maze:
 - ``q_learning_ideal_credit``: the paper's estimator φ̂ on the same D, but with the
   attention rows of a *perfect* model (:func:`secretlab.shaping.ideal_credit_rows`) —
   a diagnostic that separates the shaping mechanism from the model's quality;
+- ``q_learning_secret_cumulative``: an extension, not the paper: the same SECRET
+  credit rows, but each state gets the mean credit the trajectory *carried into*
+  it (``forward="cumulative", normalise="visits"``), a step-shaped potential
+  instead of the paper's bump (see docs/shaping.md for why that matters);
 - ``q_learning_secret_D{n}``: SECRET with another |D| (the sensitivity study).
 
 Every (arm, maze, seed) agent trains in ONE batched Q-learning run
@@ -34,6 +38,7 @@ from secretlab import stats
 
 PLAIN, SECRET, ORACLE = "q_learning", "q_learning_secret", "q_learning_oracle"
 IDEAL = "q_learning_ideal_credit"
+CUMULATIVE = "q_learning_secret_cumulative"
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class TransferConfig:
     """Run the ground-truth-potential arm."""
     ideal_credit: bool = True
     """Run the perfect-attention arm (paper's φ̂ estimator fed with ideal credit rows)."""
+    cumulative: bool = True
+    """Run the extension arm with carried-credit (cumulative, visit-normalised) forwarding."""
     seed: int = 0
     """Picks the target mazes, the D trajectories and the Q-learning draws."""
 
@@ -96,6 +103,7 @@ class TransferConfig:
 
     def arm_names(self) -> list[str]:
         names = [PLAIN, SECRET] + ([ORACLE] if self.oracle else []) + ([IDEAL] if self.ideal_credit else [])
+        names += [CUMULATIVE] if self.cumulative else []
         return names + [f"{SECRET}_D{n}" for n in self.d_values[1:]]
 
 
@@ -161,7 +169,7 @@ class TransferResult:
     def target_time_curves(self, arm: str, grid: np.ndarray, window: int = 10) -> np.ndarray:
         """(seeds, mazes, len(grid)) success vs target steps, D's steps counted for SECRET arms."""
         offset = 0.0
-        if arm == IDEAL:
+        if arm in (IDEAL, CUMULATIVE):
             offset = self.d_steps[self.config.n_target_trajectories]
         elif arm.startswith(SECRET):
             n = self.config.n_target_trajectories if arm == SECRET else int(arm.rsplit("_D", 1)[1])
@@ -220,6 +228,9 @@ def target_potentials(model: Any, config: TransferConfig, mazes: np.ndarray,
         for n in config.d_values:
             pots[n].append(potential_from_rows(rows, data, config.target, int(maze), config.gamma, n_trajectories=n,
                                                signs=config.credit_signs))
+        pots.setdefault("cumulative", []).append(potential_from_rows(
+            rows, data, config.target, int(maze), config.gamma, n_trajectories=n_main, signs=config.credit_signs,
+            forward="cumulative", normalise="visits"))
     return pots, steps, meta
 
 
@@ -249,6 +260,8 @@ def run_transfer(config: TransferConfig, model: Any | None = None) -> TransferRe
             potentials[IDEAL] = by_d["ideal"]
         if model is not None:
             potentials[SECRET] = by_d[config.n_target_trajectories]
+            if config.cumulative:
+                potentials[CUMULATIVE] = by_d["cumulative"]
             for n in config.d_values[1:]:
                 potentials[f"{SECRET}_D{n}"] = by_d[n]
     if config.oracle:
@@ -322,7 +335,7 @@ def _fmt(v: float | None, digits: int = 0) -> str:
 
 def plot_curves(result: TransferResult, ax, arms: list[str] | None = None, kind: str = "success") -> None:
     """IQM learning curves with 95% bands: ``kind`` 'success' (training buckets) or 'eval' (greedy)."""
-    colours = {PLAIN: "0.35", SECRET: "tab:red", ORACLE: "tab:blue", IDEAL: "tab:green"}
+    colours = {PLAIN: "0.35", SECRET: "tab:red", ORACLE: "tab:blue", IDEAL: "tab:green", CUMULATIVE: "tab:purple"}
     for i, arm in enumerate(arms or result.arms):
         if kind == "success":
             curves, x = result.success_buckets(arm)
@@ -342,11 +355,11 @@ def plot_curves(result: TransferResult, ax, arms: list[str] | None = None, kind:
 
 def plot_target_time(result: TransferResult, ax, arms: list[str] | None = None, n_points: int = 60) -> None:
     """Total Target Time view: IQM success vs target-side steps (D's collection steps count for SECRET)."""
-    arms = arms or [a for a in result.arms if a in (PLAIN, SECRET, ORACLE, IDEAL)]
+    arms = arms or [a for a in result.arms if a in (PLAIN, SECRET, ORACLE, IDEAL, CUMULATIVE)]
     horizon = max(float(result.lengths[a].sum(-1).max()) for a in arms)
     horizon += max([float(v.max()) for v in result.d_steps.values()] or [0.0])
     grid = np.linspace(0, horizon, n_points)
-    colours = {PLAIN: "0.35", SECRET: "tab:red", ORACLE: "tab:blue", IDEAL: "tab:green"}
+    colours = {PLAIN: "0.35", SECRET: "tab:red", ORACLE: "tab:blue", IDEAL: "tab:green", CUMULATIVE: "tab:purple"}
     for i, arm in enumerate(arms):
         point, lo, hi = stats.iqm_curve(result.target_time_curves(arm, grid), 300, seed=0)
         colour = colours.get(arm, f"C{i + 2}")
@@ -404,7 +417,7 @@ def plot_potentials(result: TransferResult, axes, maze: int = 0) -> None:
     from secretlab.plots import draw_maze
 
     env = result.config.target
-    for ax, arm in zip(axes, [SECRET, IDEAL, ORACLE]):
+    for ax, arm in zip(axes, [SECRET, CUMULATIVE, IDEAL, ORACLE]):
         if arm not in result.potentials:
             ax.axis("off")
             continue
@@ -443,6 +456,13 @@ def paper_comparison(js: dict[str, Any], experiment: str, target_speedup: float 
          "ours": f"{plain['auc']['point']:.3f} vs {secret['auc']['point']:.3f}",
          "note": "mean training success over all episodes"},
     ]
+    if CUMULATIVE in js:
+        spc = js["speedup_vs_q_learning"].get(CUMULATIVE, {})
+        rows.append({"quantity": f"{experiment}: episodes to 80%, SECRET carried-credit potential (extension)",
+                     "paper": None, "ours": ci(js[CUMULATIVE]) + (
+                         "" if spc.get("point") is None else f"; speed-up {spc['point']:.2f} "
+                                                             f"[{_fmt(spc['lo'], 2)}, {_fmt(spc['hi'], 2)}]"),
+                     "note": "same credit rows, forwarded cumulatively and visit-normalised (not the paper's φ̂)"})
     if IDEAL in js:
         rows.append({"quantity": f"{experiment}: episodes to 80%, ideal-credit shaping", "paper": None,
                      "ours": ci(js[IDEAL]), "note": "paper's φ̂ estimator on the same D with perfect attention "

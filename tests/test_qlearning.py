@@ -132,7 +132,8 @@ def test_transfer_driver_end_to_end_tiny():
     cfg = TransferConfig(target=TriggersConfig(4, 1, 1, max_steps=30), n_target_mazes=2, n_seeds=2, n_episodes=20,
                          eval_interval=10, bucket=5, n_target_trajectories=8, sensitivity=(4,), n_boot=50)
     res = run_transfer(cfg, model)
-    assert res.arms == [PLAIN, SECRET, "q_learning_oracle", "q_learning_ideal_credit", f"{SECRET}_D4"]
+    assert res.arms == [PLAIN, SECRET, "q_learning_oracle", "q_learning_ideal_credit", "q_learning_secret_cumulative",
+                        f"{SECRET}_D4"]
     assert res.success[PLAIN].shape == (2, 2, 20) and res.eval_success[SECRET].shape == (2, 2, 3)
     assert [p.n_trajectories for p in res.potentials[SECRET]] == [8, 8]
     assert (res.d_steps[4] <= res.d_steps[8]).all() and (res.d_steps[8] <= 8 * 30).all()

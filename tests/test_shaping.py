@@ -73,6 +73,16 @@ def test_positive_only_option():
         redistributed_return(rows, rewards, states, signs="negative")
 
 
+def test_cumulative_forwarding_by_hand():
+    rewards, states, rows = tiny()
+    # traj 0 credit [.5, 0, .25, .25] -> carried [.5, .5, .75, 1.0] into states 1, 2, 3, 4
+    # traj 1 credit [0, 1, 0, 0]       -> carried [0, 1, 1, 1]      into states 5, 2, 3, 6
+    phi = potential_from_credit(states, rewards, rows, 8, forward="cumulative", normalise="visits")
+    np.testing.assert_allclose(phi, [0, 0.5, 0.75, 0.875, 1.0, 0.0, 1.0, 0])
+    with pytest.raises(ValueError, match="forward"):
+        potential_from_credit(states, rewards, rows, 8, forward="all")
+
+
 def test_pair_form_counts_repeats():
     # (s=0 -> s'=1) occurs twice in one trajectory; each occurrence has credit .5 / .25.
     rewards = np.array([[0, 0, 0, 1]], dtype=np.float32)
@@ -228,4 +238,5 @@ def test_ideal_credit_rows_by_hand():
     np.testing.assert_array_equal(rows.traj, [0, 0, 1])
     np.testing.assert_array_equal(rows.step, [2, 4, 1])
     np.testing.assert_array_equal(rows.sign, [-1, 1, 1])
-    np.testing.assert_allclose(rows.attention, [[1, 0, 0, 0, 0], [0.5, 0, 0, 0.5, 0], [0, 1, 0, 0, 0]])
+    # the -1 at step 2 attends to itself (not to the activation at step 0); the +1 to both activations
+    np.testing.assert_allclose(rows.attention, [[0, 0, 1, 0, 0], [0.5, 0, 0, 0.5, 0], [0, 1, 0, 0, 0]])
