@@ -87,6 +87,17 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {"n_rooms": 2, "room_size": 3, "source_timesteps": 1_000_000, "n_source_trajectories": 10_000,
                   "n_target_trajectories": 1000, "n_seeds": 10, "target_timesteps": 100_000, "max_epochs": 30},
     },
+    "00_quickstart": {
+        # A small scenario and a narrower model (paper: width 128) so `default` takes minutes on a laptop CPU.
+        "smoke": {"size": 5, "n_triggers": 1, "n_prizes": 1, "max_steps": 30, "n_train_trajectories": 300,
+                  "max_epochs": 1, "d_model": 16, "n_target_trajectories": 50, "n_seeds": 3, "n_episodes": 30},
+        "default": {"size": 5, "n_triggers": 1, "n_prizes": 1, "max_steps": 30, "n_train_trajectories": 4000,
+                    "max_epochs": 10, "d_model": 64, "n_target_trajectories": 300, "n_seeds": 10,
+                    "n_episodes": 300},
+        "paper": {"size": 8, "n_triggers": 1, "n_prizes": 1, "max_steps": None, "n_train_trajectories": 40000,
+                  "max_epochs": 30, "d_model": 128, "n_target_trajectories": 1000, "n_seeds": 20,
+                  "n_episodes": 1000},
+    },
     "08_inspector": {
         # Smoke uses a 4x4 maze (50 steps) so its (meaningless) source model trains in seconds.
         "smoke": {"scenarios": [{"size": 4, "n_triggers": 1, "n_prizes": 1}], "n_mazes": 2,
