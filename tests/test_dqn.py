@@ -213,3 +213,51 @@ def test_bad_arguments():
         train_dqn(ENV, TINY, fresh_networks(5, [0, 1]), np.array([1, 2]))
     with pytest.raises(ValueError, match="grids"):
         train_dqn(ENV, TINY, fresh_networks(8, [0]), np.array([[1]]))
+
+
+# ------------------------------------------------------ the experiment driver
+def test_run_inverted_end_to_end_on_a_tiny_budget():
+    from secretlab import inverted
+    from secretlab.model import ModelConfig, RewardModel
+
+    torch.manual_seed(0)
+    model = RewardModel(ModelConfig(d_model=16, d_ff=16, conv_channels=(4,))).eval()
+    cfg = DQNConfig(total_steps=60, learning_starts=20, exploration_steps=30, target_update_interval=20,
+                    batch_size=4, train_frequency=2)
+    config = inverted.InvertedConfig(n_seeds=2, dqn=cfg, source_dqn=cfg, source_maze_pool=3,
+                                     n_target_trajectories=3, curve_points=3, n_eval_episodes=1, n_boot=50)
+    result = inverted.run_inverted(config, model=model)
+    n = 2
+    # every arm ran on the same two target mazes, network index = arm * n_seeds + seed
+    assert result.run.q.n_networks == 4 * n
+    assert set(result.success) == set(inverted.ARMS)
+    assert result.success["dqn"].shape == (n, 3) and result.steps.tolist() == [20, 40, 60]
+    # scratch and scratch+SECRET start from the same weights, transfer arms from the source networks
+    source, _ = inverted.source_networks(config)
+    assert result.potentials[0].gamma == cfg.gamma
+    summary = inverted.results_json(result)
+    assert [r["arm"] for r in summary["table_rows"]] == list(inverted.ARMS)
+    assert summary["target_mazes"] == [int(m) for m in result.target_mazes]
+    # the cached source networks come back identical
+    again, _ = inverted.source_networks(config)
+    for k in source:
+        torch.testing.assert_close(source[k], again[k], rtol=0, atol=0)
+    # a 12×12 scenario cannot take 8×8 source weights
+    with pytest.raises(ValueError, match="does not fit the target observation"):
+        networks_from_stacked(source, 12)
+
+
+def test_step_buckets_by_hand():
+    from secretlab.agents.dqn import DQNRun
+    from secretlab.inverted import step_buckets
+
+    run = DQNRun(q=None, episode_network=np.array([0, 0, 1, 0]), episode_end_step=np.array([3, 5, 9, 12]),
+                 episode_return=np.array([1.0, -1.0, 1.0, 1.0]), episode_success=np.array([True, False, True, True]),
+                 episode_length=np.array([3, 2, 9, 7]), seconds=0.0, config=TINY)
+    steps, success, returns = step_buckets(run, np.array([0, 1]), total_steps=12, n_points=3)
+    assert steps.tolist() == [4, 8, 12]
+    # network 0: bucket (0,4] has episode@3 (success), (4,8] episode@5 (fail), (8,12] episode@12 (success)
+    assert success[0].tolist() == [1.0, 0.0, 1.0]
+    assert returns[0].tolist() == [1.0, -1.0, 1.0]
+    # network 1: nothing until step 9 -> 0, 0 (carried), then 1
+    assert success[1].tolist() == [0.0, 0.0, 1.0]

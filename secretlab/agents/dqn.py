@@ -486,11 +486,17 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
 
 
 def evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarray, epsilon: float = 0.001,
-             n_episodes: int = 1, seed: int = 0) -> dict[str, np.ndarray]:
+             n_episodes: int = 1, seed: int = 0, threads: int | None = 1) -> dict[str, np.ndarray]:
     """Run ``n_episodes`` ε-greedy episodes per network in its maze ``maze_seeds[i]`` (shape (S,)).
 
-    Returns ``"return"`` and ``"success"``, each (S, n_episodes).
+    Returns ``"return"`` and ``"success"``, each (S, n_episodes). ``threads``: see :func:`torch_threads`.
     """
+    with torch_threads(threads):
+        return _evaluate(q, env_config, maze_seeds, epsilon, n_episodes, seed)
+
+
+def _evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarray, epsilon: float,
+              n_episodes: int, seed: int) -> dict[str, np.ndarray]:
     S = q.n_networks
     maze_seeds = np.asarray(maze_seeds, dtype=np.int64).reshape(S)
     rng = np.random.default_rng(seed)

@@ -1,0 +1,330 @@
+"""Out-of-domain transfer to inverted dynamics with DQN (paper §3.2, Fig. 6): the driver of notebook 06.
+
+Source: 8×8 Triggers with NORMAL controls. Target: the same scenario with
+INVERTED controls (up↔down, left↔right), one fixed held-out maze per seed.
+Four arms, each a seed-batched DQN (:mod:`secretlab.agents.dqn`) that sees the
+full grid:
+
+- ``dqn``: from scratch on the target;
+- ``dqn_transfer``: initialised from the weights of a DQN trained on the source
+  (seed i starts from source network i);
+- ``dqn_secret``: from scratch + SECRET shaping (reward model trained on source
+  trajectories with normal controls, :func:`secretlab.training.source_model`;
+  potential computed in the inverted target maze from random-policy episodes);
+- ``dqn_transfer_secret``: weight transfer + SECRET shaping.
+
+All arms use the same target mazes and the same seeds (scratch arms share their
+initial weights, transfer arms their source weights), and all 4 × n_seeds
+networks train in ONE batched run. Statistics: every seed has its own maze, so
+seeds are the runs of a single task (IQM, stratified bootstrap; :mod:`secretlab.stats`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from secretlab import stats
+from secretlab.agents.dqn import (
+    DQNConfig,
+    DQNRun,
+    SeedBatchedQ,
+    evaluate,
+    fresh_networks,
+    load_stacked,
+    networks_from_stacked,
+    save_stacked,
+    train_dqn,
+)
+from secretlab.cache import artifact_path, atomic_write_json, config_hash
+from secretlab.data import maze_seeds
+from secretlab.envs.triggers import TriggersConfig
+
+SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET = "dqn", "dqn_transfer", "dqn_secret", "dqn_transfer_secret"
+ARMS = (SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET)
+ARM_LABELS = {SCRATCH: "DQN (scratch)", TRANSFER: "DQN + weight transfer", SECRET: "DQN + SECRET",
+              TRANSFER_SECRET: "DQN + weight transfer + SECRET"}
+ARM_COLOURS = {SCRATCH: "0.35", TRANSFER: "tab:blue", SECRET: "tab:red", TRANSFER_SECRET: "tab:purple"}
+_SOURCE_VERSION = 1  # bump when the source-training code changes meaning
+
+
+@dataclass(frozen=True)
+class InvertedConfig:
+    """One inverted-dynamics transfer experiment (one target scenario)."""
+
+    n_triggers: int = 1
+    """Triggers in source and target mazes."""
+    n_prizes: int = 1
+    """Prizes in source and target mazes (the paper: 1 and 2)."""
+    size: int = 8
+    """Grid side (the paper: 8; DQN weights only fit this size)."""
+    n_seeds: int = 10
+    """Seeds per arm; seed i has its own target maze and its own source network."""
+    dqn: DQNConfig = DQNConfig()
+    """Target-side DQN schedule (the same for every arm)."""
+    source_dqn: DQNConfig = DQNConfig()
+    """Source-side DQN schedule (normal controls) for the weight-transfer arms."""
+    source_maze_pool: int | None = None
+    """Source mazes per seed, drawn uniformly each episode (train split); None = a fresh maze every episode."""
+    n_target_trajectories: int = 1000
+    """|D|: random-policy episodes in each inverted target maze used to compute φ̂."""
+    profile: str = "default"
+    """Reward-model budget used by :func:`secretlab.training.source_model`."""
+    curve_points: int = 40
+    """Points on the environment-step axis of the learning curves."""
+    threshold: float = 0.8
+    """Success level for steps-to-threshold."""
+    n_eval_episodes: int = 5
+    """Final test episodes per network, at ε = ``dqn.test_e``."""
+    n_boot: int = 2000
+    """Bootstrap resamples for the 95% intervals."""
+    seed: int = 0
+    """Picks target mazes, source mazes, network inits, exploration and |D| draws."""
+
+    def __post_init__(self) -> None:
+        for name in ("n_seeds", "n_target_trajectories", "curve_points", "n_eval_episodes", "n_boot"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if self.source_maze_pool is not None and (not isinstance(self.source_maze_pool, (int, np.integer))
+                                                  or self.source_maze_pool < 1):
+            raise ValueError(f"source_maze_pool must be None or an integer >= 1, got {self.source_maze_pool!r}")
+        if not 0 < self.threshold <= 1:
+            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+        self.source_env  # validates the scenario
+
+    @property
+    def source_env(self) -> TriggersConfig:
+        return TriggersConfig(self.size, self.n_triggers, self.n_prizes, inverted=False)
+
+    @property
+    def target_env(self) -> TriggersConfig:
+        return TriggersConfig(self.size, self.n_triggers, self.n_prizes, inverted=True)
+
+    @property
+    def scenario(self) -> str:
+        return f"{self.size}x{self.size}, {self.n_triggers}T/{self.n_prizes}P"
+
+
+# =============================================================================
+# Source DQN (normal controls), cached
+# =============================================================================
+_FRESH_POOL = 1_000_000  # "a fresh maze every episode": more mazes than any run has episodes
+
+
+def source_maze_seeds(config: InvertedConfig) -> np.ndarray:
+    """(n_seeds, K) train-split maze seeds of each seed's source pool."""
+    k = _FRESH_POOL if config.source_maze_pool is None else int(config.source_maze_pool)
+    return maze_seeds("train", config.seed, config.n_seeds * k).reshape(config.n_seeds, k)
+
+
+def source_networks(config: InvertedConfig, refresh: bool = False) -> tuple[dict, dict[str, Any]]:
+    """The n_seeds source DQNs (stacked weights) and their training summary; trained once, then cached."""
+    key = config_hash("dqn_source", _SOURCE_VERSION, config.source_env, config.source_dqn, config.n_seeds,
+                      config.source_maze_pool, config.seed)
+    path = artifact_path("dqn_source", key, "weights.pt")
+    summary_path = path.with_name("summary.json")
+    if path.exists() and summary_path.exists() and not refresh:
+        import json
+
+        return load_stacked(path), json.loads(summary_path.read_text())
+    run = train_dqn(config.source_env, config.source_dqn, fresh_networks(config.size, _init_seeds(config, 10_000)),
+                    source_maze_seeds(config), seed=config.seed + 7919)
+    # test the source networks on unseen source mazes (held-out split), normal controls
+    heldout = maze_seeds("heldout", config.seed, config.n_seeds)
+    ev = evaluate(run.q, config.source_env, heldout, config.source_dqn.test_e, config.n_eval_episodes,
+                  seed=config.seed)
+    last = _last_success(run, config.n_seeds)
+    summary = {"seconds": round(run.seconds, 2), "steps_per_seed": config.source_dqn.total_steps,
+               "train_success_last_20pct": last, "heldout_test_success": float(ev["success"].mean()),
+               "pool": config.source_maze_pool}
+    save_stacked(path, run.q)
+    atomic_write_json(summary_path, summary)
+    return run.q.stacked_state(), summary
+
+
+def _init_seeds(config: InvertedConfig, offset: int) -> list[int]:
+    return [config.seed * 100_003 + offset + i for i in range(config.n_seeds)]
+
+
+def _last_success(run: DQNRun, n: int) -> float:
+    """Mean training success of the episodes in the last 20% of steps (all networks pooled)."""
+    late = run.episode_end_step > 0.8 * run.config.total_steps
+    return float(run.episode_success[late].mean()) if late.any() else float("nan")
+
+
+# =============================================================================
+# The experiment
+# =============================================================================
+@dataclass
+class InvertedResult:
+    """Raw episode logs of every network plus the curves and summaries the notebook shows."""
+
+    config: InvertedConfig
+    target_mazes: np.ndarray
+    """(n_seeds,) maze seeds of the inverted target mazes (seed i -> maze i, every arm)."""
+    run: DQNRun
+    """The batched run; network index = arm_index · n_seeds + seed."""
+    steps: np.ndarray
+    """(X,) environment steps at the curve points."""
+    success: dict[str, np.ndarray]
+    """Per arm: (n_seeds, X) training success rate of the episodes ending in each step bucket."""
+    returns: dict[str, np.ndarray]
+    """Per arm: (n_seeds, X) mean environment return of those episodes."""
+    test_success: dict[str, np.ndarray]
+    """Per arm: (n_seeds,) success rate of the final test episodes (ε = test_e)."""
+    source_summary: dict[str, Any]
+    """Training summary of the source DQNs (normal controls)."""
+    potentials: list = field(default_factory=list)
+    """(n_seeds,) SECRET potentials of the target mazes (shared by both shaped arms)."""
+    potential_meta: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def curves(self, arm: str, kind: str = "success") -> np.ndarray:
+        """(runs = n_seeds, tasks = 1, X) for :mod:`secretlab.stats`."""
+        return (self.success if kind == "success" else self.returns)[arm][:, None, :]
+
+    def steps_to_threshold(self, arm: str) -> stats.Interval:
+        interval, _ = stats.threshold_interval(self.curves(arm), self.steps, self.config.threshold,
+                                               self.config.n_boot, seed=self.config.seed)
+        return interval
+
+    def summary(self, arm: str) -> dict[str, Any]:
+        cfg = self.config
+        auc = stats.iqm_interval(stats.normalised_auc(self.curves(arm)), cfg.n_boot, seed=cfg.seed)
+        final = stats.iqm_interval(self.success[arm][:, -max(1, len(self.steps) // 10):].mean(1)[:, None],
+                                   cfg.n_boot, seed=cfg.seed)
+        test = stats.iqm_interval(self.test_success[arm][:, None], cfg.n_boot, seed=cfg.seed)
+        return {"steps_to_80": self.steps_to_threshold(arm).as_dict(), "auc_success": auc.as_dict(),
+                "final_success": final.as_dict(), "test_success": test.as_dict(),
+                "test_success_per_seed": [round(float(v), 3) for v in self.test_success[arm]]}
+
+
+def step_buckets(run: DQNRun, networks: np.ndarray, total_steps: int, n_points: int) -> tuple[np.ndarray, ...]:
+    """Training success and return per network and step bucket.
+
+    Bucket j covers steps (edges[j], edges[j+1]]; its value is the mean over the
+    episodes ending in it. A bucket without a finished episode repeats the previous
+    value (0 before the first episode). Returns (steps (X,), success (N, X), returns (N, X)),
+    with ``steps`` the buckets' right edges.
+    """
+    edges = np.linspace(0, total_steps, n_points + 1)
+    success = np.zeros((len(networks), n_points))
+    returns = np.zeros((len(networks), n_points))
+    for row, net in enumerate(networks):
+        mine = run.episode_network == net
+        b = np.clip(np.searchsorted(edges, run.episode_end_step[mine], side="left") - 1, 0, n_points - 1)
+        counts = np.bincount(b, minlength=n_points)
+        s = np.bincount(b, run.episode_success[mine].astype(float), n_points)
+        r = np.bincount(b, run.episode_return[mine], n_points)
+        prev_s = prev_r = 0.0
+        for j in range(n_points):
+            if counts[j]:
+                prev_s, prev_r = s[j] / counts[j], r[j] / counts[j]
+            success[row, j], returns[row, j] = prev_s, prev_r
+    return edges[1:], success, returns
+
+
+def target_potentials(model: Any, config: InvertedConfig, mazes: np.ndarray) -> tuple[list, dict[str, Any]]:
+    """SECRET potentials of every inverted target maze (random-policy |D| there)."""
+    from secretlab.shaping import secret_potential
+
+    pots = [secret_potential(model, config.target_env, int(m), config.n_target_trajectories, config.dqn.gamma,
+                             seed=config.seed) for m in mazes]
+    meta = {"n_target_trajectories": config.n_target_trajectories,
+            "mean_abs_phi": [round(float(np.abs(p.table).mean()), 5) for p in pots],
+            "max_phi": [round(float(p.table.max()), 4) for p in pots]}
+    return pots, meta
+
+
+def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedResult:
+    """Train every arm on every seed's inverted target maze in one batched DQN run.
+
+    ``model``: the source-trained SECRET reward model (``TrainedModel`` or ``RewardModel``);
+    None fetches it with :func:`secretlab.training.source_model` (cached).
+    """
+    timings: dict[str, float] = {}
+    n = config.n_seeds
+    t0 = time.perf_counter()
+    if model is None:
+        from secretlab.training import source_model
+
+        model = source_model(config.source_env, config.profile, config.seed, progress=False)
+    timings["reward_model_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    source_state, source_summary = source_networks(config)
+    timings["source_dqn_s"] = time.perf_counter() - t0
+
+    mazes = maze_seeds("target", config.seed, n)
+    t0 = time.perf_counter()
+    pots, meta = target_potentials(model, config, mazes)
+    timings["potentials_s"] = time.perf_counter() - t0
+
+    scratch = fresh_networks(config.size, _init_seeds(config, 0))
+    transferred = networks_from_stacked(source_state, config.size)
+    arm_nets = {SCRATCH: scratch, TRANSFER: transferred, SECRET: scratch, TRANSFER_SECRET: transferred}
+    arm_pots = {SCRATCH: [None] * n, TRANSFER: [None] * n, SECRET: pots, TRANSFER_SECRET: pots}
+    networks = [net for arm in ARMS for net in arm_nets[arm]]  # SeedBatchedQ copies the weights
+    potentials = [p for arm in ARMS for p in arm_pots[arm]]
+    t0 = time.perf_counter()
+    run = train_dqn(config.target_env, config.dqn, networks, np.tile(mazes, len(ARMS))[:, None],
+                    potentials=potentials, seed=config.seed)
+    timings["target_dqn_s"] = time.perf_counter() - t0
+    ev = evaluate(run.q, config.target_env, np.tile(mazes, len(ARMS)), config.dqn.test_e, config.n_eval_episodes,
+                  seed=config.seed)
+    success, returns, test = {}, {}, {}
+    for a, arm in enumerate(ARMS):
+        ids = np.arange(a * n, (a + 1) * n)
+        steps, success[arm], returns[arm] = step_buckets(run, ids, config.dqn.total_steps, config.curve_points)
+        test[arm] = ev["success"][ids].mean(1)
+    return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, pots, meta, timings)
+
+
+# =============================================================================
+# Report helpers (notebook 06)
+# =============================================================================
+def _fmt(v: float | None) -> str:
+    return "never" if v is None else f"{v:,.0f}"
+
+
+def results_json(result: InvertedResult) -> dict[str, Any]:
+    """Per-arm summaries, the steps-to-80% table rows and run metadata."""
+    out: dict[str, Any] = {arm: result.summary(arm) for arm in ARMS}
+    rows = []
+    for arm in ARMS:
+        s = out[arm]
+        st = s["steps_to_80"]
+        rows.append({
+            "scenario": result.config.scenario + " inverted",
+            "arm": arm,
+            "steps_to_80": _fmt(st["point"]),
+            "95% CI": f"[{_fmt(st['lo'])}, {_fmt(st['hi'])}]",
+            "AUC (IQM success)": f"{s['auc_success']['point']:.3f} [{s['auc_success']['lo']:.3f}, "
+                                 f"{s['auc_success']['hi']:.3f}]",
+            "test success (IQM)": f"{s['test_success']['point']:.2f} [{s['test_success']['lo']:.2f}, "
+                                  f"{s['test_success']['hi']:.2f}]",
+        })
+    out["table_rows"] = rows
+    out["target_mazes"] = [int(m) for m in result.target_mazes]
+    out["source_dqn"] = result.source_summary
+    out["potential_meta"] = result.potential_meta
+    out["timings_s"] = {k: round(v, 2) for k, v in result.timings.items()}
+    out["steps"] = [int(x) for x in result.steps]
+    return out
+
+
+def plot_curves(result: InvertedResult, ax, kind: str = "success", n_boot: int = 500) -> None:
+    """IQM curves over seeds with 95% stratified-bootstrap bands against environment steps."""
+    for arm in ARMS:
+        point, lo, hi = stats.iqm_curve(result.curves(arm, kind), n_boot, seed=result.config.seed)
+        ax.plot(result.steps, point, label=ARM_LABELS[arm], color=ARM_COLOURS[arm])
+        ax.fill_between(result.steps, lo, hi, color=ARM_COLOURS[arm], alpha=0.18, lw=0)
+    if kind == "success":
+        ax.axhline(result.config.threshold, color="k", ls=":", lw=0.8)
+        ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("environment steps (per seed)")
+    ax.set_ylabel("IQM success rate (training)" if kind == "success" else "IQM return (training)")
+    ax.set_title(result.config.scenario + ", inverted controls", fontsize=9)
