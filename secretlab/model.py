@@ -169,6 +169,7 @@ class RewardModel(nn.Module):
         self.embed = nn.Linear(d + config.n_actions, d)
         self.embed_drop = nn.Dropout(config.dropout_dense)
         self.register_buffer("positions", sinusoidal_positions(config.max_len, d), persistent=False)
+        self.embed_scale = math.sqrt(d)
         self.attn = CausalSelfAttention(config)
         self.drop1 = nn.Dropout(config.dropout_norm)
         self.norm1 = nn.LayerNorm(d)
@@ -194,7 +195,10 @@ class RewardModel(nn.Module):
         x = self.encoder(obs.reshape(B * T, *self.config.obs_shape)).view(B, T, -1)
         one_hot = F.one_hot(actions.clamp(min=0), self.config.n_actions).to(x.dtype)
         x = self.embed_drop(F.relu(self.embed(torch.cat([x, one_hot], dim=-1))))
-        x = x + self.positions[:T]
+        # Vaswani et al. scale the embedding by √d_model before adding the positions, so the
+        # content is not drowned by the unit-amplitude sinusoids (it matters a lot here: the
+        # sign depends on a conjunction of crop and action features).
+        x = x * self.embed_scale + self.positions[:T]
         a, att = self.attn(x, mask)
         x = self.norm1(x + self.drop1(a))
         x = self.norm2(x + self.drop2(self.ff(x)))
