@@ -361,7 +361,6 @@ def secret_potential(
     fixed_maze_seed=maze_seed)`` unless ``dataset`` is given (its first
     ``n_trajectories`` episodes are used, so nested |D| share data).
     """
-    from secretlab.credit import credit_rows
     from secretlab.data import DatasetConfig, load_or_collect
 
     gamma = check_gamma(gamma)
@@ -373,10 +372,25 @@ def secret_potential(
     elif dataset.n < n_trajectories:
         raise ValueError(f"dataset has {dataset.n} trajectories, fewer than n_trajectories={n_trajectories}")
     dataset = dataset.subset(slice(0, int(n_trajectories)))
-    net = getattr(model, "model", model)
-    rows = credit_rows(net, dataset, batch_size=batch_size, tolerance=tolerance)
+    rows = sorted_credit_rows(model, dataset, batch_size=batch_size, tolerance=tolerance)
     return potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
                                signs=signs, forward=forward, terminal_zero=terminal_zero)
+
+
+def sorted_credit_rows(model: Any, dataset: Any, batch_size: int = 256, tolerance: int = 0) -> Any:
+    """:func:`secretlab.credit.credit_rows` on length-sorted trajectories (same rows, less padding).
+
+    The model trims each batch to its longest episode, so batching episodes of
+    similar length cuts the attention's T² work; ``rows.traj`` is mapped back to
+    the original trajectory indices.
+    """
+    from secretlab.credit import credit_rows
+
+    order = np.argsort(np.asarray(dataset.lengths), kind="stable")
+    rows = credit_rows(getattr(model, "model", model), dataset.subset(order), batch_size=batch_size,
+                       tolerance=tolerance)
+    rows.traj = order[rows.traj]
+    return rows
 
 
 def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, maze_seed: int, gamma: float,

@@ -195,8 +195,7 @@ def target_potentials(model: Any, config: TransferConfig, mazes: np.ndarray,
     Returns ({|D|: [Potential per maze], "ideal": [...]}, {|D|: (M,) target steps in D}, meta);
     with ``model=None`` only the ideal-credit potentials.
     """
-    from secretlab.credit import credit_rows
-    from secretlab.shaping import ideal_credit_rows
+    from secretlab.shaping import ideal_credit_rows, sorted_credit_rows
 
     net = getattr(model, "model", model)
     d_max = max(config.d_values)
@@ -217,10 +216,7 @@ def target_potentials(model: Any, config: TransferConfig, mazes: np.ndarray,
                                                  source="ideal_credit"))
         if net is None:
             continue
-        # Length-sorted batches carry little padding (the model trims each batch to its longest episode).
-        order = np.argsort(data.lengths, kind="stable")
-        rows = credit_rows(net, data.subset(order), batch_size=batch_size)
-        rows.traj = order[rows.traj]
+        rows = sorted_credit_rows(net, data, batch_size=batch_size)
         meta["n_rows"].append(int(len(rows.traj)))
         meta["n_correct_rows"].append(int(rows.correct.sum()))
         meta["n_correct_positive_rows"].append(int((rows.correct & (rows.sign > 0)).sum()))

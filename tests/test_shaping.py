@@ -240,3 +240,28 @@ def test_ideal_credit_rows_by_hand():
     np.testing.assert_array_equal(rows.sign, [-1, 1, 1])
     # the -1 at step 2 attends to itself (not to the activation at step 0); the +1 to both activations
     np.testing.assert_allclose(rows.attention, [[0, 0, 1, 0, 0], [0.5, 0, 0, 0.5, 0], [0, 1, 0, 0, 0]])
+
+
+def test_sorted_credit_rows_match_plain_rows_and_secret_potential_runs():
+    import torch
+
+    from secretlab.credit import credit_rows
+    from secretlab.data import DatasetConfig, collect
+    from secretlab.model import ModelConfig, RewardModel
+    from secretlab.shaping import secret_potential, sorted_credit_rows
+
+    env = TriggersConfig(4, 1, 1, max_steps=25)
+    data = collect(DatasetConfig(env, 40, seed=1, split="target", fixed_maze_seed=5))
+    torch.manual_seed(0)
+    model = RewardModel(ModelConfig()).eval()
+    a, b = credit_rows(model, data, batch_size=16), sorted_credit_rows(model, data, batch_size=16)
+    ka, kb = np.lexsort((a.step, a.traj)), np.lexsort((b.step, b.traj))
+    np.testing.assert_array_equal(a.traj[ka], b.traj[kb])
+    np.testing.assert_array_equal(a.pred[ka], b.pred[kb])
+    np.testing.assert_allclose(a.attention[ka], b.attention[kb], atol=1e-5)
+    pot = secret_potential(model, env, 5, 30, 0.9, seed=1, dataset=data)
+    assert pot.n_trajectories == 30 and pot.source == "secret" and pot.table.shape == (env.n_states,)
+    with pytest.raises(ValueError, match=r"\|D\|"):
+        secret_potential(model, env, 5, 0, 0.9, dataset=data)
+    with pytest.raises(ValueError, match="gamma"):
+        secret_potential(model, env, 5, 10, 1.1, dataset=data)

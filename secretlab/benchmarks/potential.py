@@ -34,11 +34,11 @@ def python_loop_potential(states: np.ndarray, rewards: np.ndarray, rows, n_state
 def bench_potential(quick: bool) -> list[Measurement]:
     import torch
 
-    from secretlab.credit import credit_rows
     from secretlab.data import DatasetConfig, collect
     from secretlab.model import ModelConfig, RewardModel
+    from secretlab.shaping import sorted_credit_rows
 
-    n = 200 if quick else 1000
+    n = 100 if quick else 1000
     start = time.perf_counter()
     data = collect(DatasetConfig(SCENARIO, n, seed=0, split="target", fixed_maze_seed=2 * 10**15))
     collect_s = time.perf_counter() - start
@@ -46,7 +46,7 @@ def bench_potential(quick: bool) -> list[Measurement]:
     # Inference cost does not depend on the weights, so an untrained model times it honestly.
     model = RewardModel(ModelConfig()).eval()
     start = time.perf_counter()
-    rows = credit_rows(model, data)
+    rows = sorted_credit_rows(model, data)
     infer_s = time.perf_counter() - start
     rows.correct[:] = True  # score every row, the worst case for the numpy part
     ours_s = timed(lambda: potential_from_credit(data.states, data.rewards, rows, SCENARIO.n_states), repeat=3)
