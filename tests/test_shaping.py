@@ -252,6 +252,7 @@ def test_sorted_credit_rows_match_plain_rows_and_secret_potential_runs():
 
     env = TriggersConfig(4, 1, 1, max_steps=25)
     data = collect(DatasetConfig(env, 40, seed=1, split="target", fixed_maze_seed=5))
+    torch.set_num_threads(1)  # tiny batches: threads only add contention
     torch.manual_seed(0)
     model = RewardModel(ModelConfig()).eval()
     a, b = credit_rows(model, data, batch_size=16), sorted_credit_rows(model, data, batch_size=16)
