@@ -418,13 +418,15 @@ def plot_potentials(result: TransferResult, axes, maze: int = 0) -> None:
             ax.axis("off")
             continue
         pot = result.potentials[arm][maze]
-        per_cell = pot.table.reshape(env.size * env.size, -1)
+        # Non-terminal object configurations only (terminal states never enter the shaping).
+        bits = np.arange(1 << (env.n_triggers + env.n_prizes))
+        live = (bits >> env.n_triggers) > 0
+        per_cell = pot.table.reshape(env.size * env.size, -1)[:, live]
         values = per_cell[np.arange(len(per_cell)), np.abs(per_cell).argmax(1)].reshape(env.size, env.size)
         vmax = max(float(np.abs(values).max()), 1e-9)
         draw_maze(ax, env.size, pot.layout.agent, pot.layout.triggers, pot.layout.prizes, values=values,
-                  cmap="RdBu_r", vmin=-vmax, vmax=vmax, colorbar_label="φ (largest |φ| over object states)",
-                  title=f"{arm}: maze {int(result.maze_seeds[maze]) % 10**9}"
-                        + (f", |D|={pot.n_trajectories}" if pot.n_trajectories else ""))
+                  cmap="RdBu_r", vmin=-vmax, vmax=vmax, colorbar_label="φ",
+                  title=arm.replace("q_learning_", "") + (f" (|D|={pot.n_trajectories})" if pot.n_trajectories else ""))
 
 
 def paper_comparison(js: dict[str, Any], experiment: str, target_speedup: float | None = 2.0) -> list[dict[str, Any]]:
