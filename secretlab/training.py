@@ -31,8 +31,8 @@ from secretlab.model import PAPER_CLASS_WEIGHTS, ModelConfig, RewardModel, seque
 class TrainConfig:
     """Optimisation of the reward model (the paper leaves all of these open)."""
 
-    batch_size: int = 64
-    """Trajectories per gradient step."""
+    batch_size: int = 32
+    """Trajectories per gradient step (32: more updates per epoch; the CPU budget is in epochs)."""
     lr: float = 1e-3
     """Adam learning rate."""
     weight_decay: float = 0.0
