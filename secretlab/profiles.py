@@ -20,8 +20,8 @@ PROFILE_NAMES = ("smoke", "default", "paper")
 #: The SECRET reward model's training budget per profile (shared by notebooks 02-08).
 REWARD_MODEL: dict[str, dict[str, Any]] = {
     "smoke": {"n_train_trajectories": 200, "max_epochs": 1},
-    "default": {"n_train_trajectories": 8000, "max_epochs": 12},
-    "paper": {"n_train_trajectories": 40000, "max_epochs": 30},
+    "default": {"n_train_trajectories": 4000, "max_epochs": 12, "patience": 6},
+    "paper": {"n_train_trajectories": 40000, "max_epochs": 30, "patience": 6},
 }
 
 #: Per-notebook parameters, by notebook stem then profile.
