@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("SECRETLAB_CHROMIUM", "/usr/bin/chromium")  # Debian's package; overridable
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TESTS = Path(__file__).resolve().parent
