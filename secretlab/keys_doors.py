@@ -116,6 +116,33 @@ def n_agent_features(n_colors: int, inventory: bool) -> int:
     return VIEW * VIEW * sum(_N_CODES) + (n_colors + 1 if inventory else 0)
 
 
+#: MiniGrid object codes that occur in KeysDoors views: unseen, empty, wall, door, key, goal.
+MODEL_OBJECTS = (0, 1, 2, 4, 5, 8)
+
+
+def model_view(obs: np.ndarray, n_colors: int) -> np.ndarray:
+    """The reward model's input: a one-hot re-coding of the env's view, (..., 3, 7, 7) -> (..., C, 7, 7) uint8.
+
+    C = 6 object channels (:data:`MODEL_OBJECTS`) + ``n_colors`` colour channels
+    (set on keys and doors only) + 3 door-state channels (open, closed, locked).
+    Lossless for KeysDoors. Why: MiniGrid's colour code of red is 0, the same as
+    the code of empty floor, so in the raw 3-channel view a red key differs
+    from a green one by one tenth of the input range, and the model failed to
+    learn which key was picked (measured: positive precision ~0.4 after 30 epochs).
+    """
+    obs = np.asarray(obs)
+    o, c, s = obs[..., 0, :, :], obs[..., 1, :, :], obs[..., 2, :, :]
+    coloured = (o == 4) | (o == 5)
+    channels = [o == k for k in MODEL_OBJECTS]
+    channels += [coloured & (c == k) for k in range(n_colors)]
+    channels += [(o == 4) & (s == k) for k in range(3)]
+    return np.stack(channels, axis=-3).astype(np.uint8)
+
+
+def n_model_channels(n_colors: int) -> int:
+    return len(MODEL_OBJECTS) + n_colors + 3
+
+
 class AgentObservation(gym.ObservationWrapper):
     """Turns a KeysDoors env's view into :func:`agent_features` for the PPO policy."""
 
@@ -315,6 +342,8 @@ class CollectConfig:
     """Identity of the collecting policy (source agent env/PPO config/seed), part of the cache key."""
     rules: int = RULES_VERSION
     """Version of the env rules (so a rule change never reuses stale data)."""
+    view: str = "onehot"
+    """Format of the stored views (:func:`model_view`), part of the cache key."""
 
     def __post_init__(self) -> None:
         if isinstance(self.n_trajectories, bool) or not isinstance(self.n_trajectories, (int, np.integer)) \
@@ -334,7 +363,7 @@ class KeysDoorsDataset:
 
     config: CollectConfig
     obs: np.ndarray
-    """(N, T, 3, 7, 7) uint8 views seen before each action."""
+    """(N, T, C, 7, 7) uint8 views seen before each action, one-hot re-coded by :func:`model_view`."""
     actions: np.ndarray
     """(N, T) int64, -1 on padding."""
     rewards: np.ndarray
@@ -426,7 +455,7 @@ def collect(config: CollectConfig, policy=None, batch_size: int = 256) -> KeysDo
     rng = np.random.default_rng([config.seed, 11])
     gen = torch.Generator().manual_seed(config.seed)
     out = {
-        "obs": np.zeros((N, T, 3, VIEW, VIEW), np.uint8), "actions": np.full((N, T), -1, np.int64),
+        "obs": np.zeros((N, T, n_model_channels(env_cfg.n_colors), VIEW, VIEW), np.uint8), "actions": np.full((N, T), -1, np.int64),
         "rewards": np.zeros((N, T), np.float32), "states": np.full((N, T + 1), -1, np.int64),
         "picked": np.full((N, T), -1, np.int64), "opened": np.full((N, T), -1, np.int64),
         "agent_xy": np.full((N, T + 1, 2), -1, np.int64), "lengths": np.zeros(N, np.int64),
@@ -460,7 +489,7 @@ def collect(config: CollectConfig, policy=None, batch_size: int = 256) -> KeysDo
                 actions = torch.multinomial(dist.probs, 1, generator=gen)[:, 0].numpy()
             for j in np.flatnonzero(alive):
                 row, env = rows[j], envs[j]
-                out["obs"][row, t] = obs[j]
+                out["obs"][row, t] = model_view(obs[j], env_cfg.n_colors)
                 o, r, term, trunc, info = env.step(int(actions[j]))
                 out["actions"][row, t] = actions[j]
                 out["rewards"][row, t] = r
@@ -499,8 +528,8 @@ def reward_model_config(env_config: KeysDoorsConfig, **changes: Any):
     """The paper's DMLab model (App. A.1): two conv layers of 16 filters, else as Triggers."""
     from secretlab.model import ModelConfig
 
-    base = {"obs_shape": (3, VIEW, VIEW), "n_actions": N_ACTIONS, "conv_channels": (16, 16),
-            "obs_scale": float(OBS_MAX), "max_len": max(512, env_config.horizon)}
+    base = {"obs_shape": (n_model_channels(env_config.n_colors), VIEW, VIEW), "n_actions": N_ACTIONS,
+            "conv_channels": (16, 16), "obs_scale": 1.0, "max_len": max(512, env_config.horizon)}
     return ModelConfig(**{**base, **changes})
 
 

@@ -81,28 +81,30 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "06_inverted_dynamics": {
         # DQN schedule per profile: `paper` is the paper's (App. A.3); `default` is scaled to its ~5 min budget.
-        # source_maze_pool: source mazes per seed (0 = a fresh source maze every episode).
+        # source_mazes: "fresh" (new source maze every episode), "target" (the seed's target layout with
+        # normal controls) or an int K (K source mazes per seed). paper: replay capped at 100k per network
+        # (40 networks x 1e6 x 2 grids would need 15 GB of RAM). See docs/dqn.md.
         "smoke": {"scenarios": [{"n_triggers": 1, "n_prizes": 1}, {"n_triggers": 1, "n_prizes": 2}],
-                  "n_seeds": 2, "total_steps": 400, "source_steps": 300, "source_maze_pool": 0,
-                  "n_target_trajectories": 20, "learning_rate": 1e-3, "exploration_fraction": 0.5,
+                  "n_seeds": 2, "total_steps": 400, "source_steps": 300, "source_mazes": "target",
+                  "n_target_trajectories": 20, "learning_rate": 2.5e-4, "exploration_fraction": 0.5,
                   "learning_starts": 100, "target_update_interval": 100, "buffer_size": 1_000_000,
                   "gamma": 0.99, "curve_points": 4, "n_boot": 200, "n_boot_curves": 100, "sb3_steps": 200},
         "default": {"scenarios": [{"n_triggers": 1, "n_prizes": 1}, {"n_triggers": 1, "n_prizes": 2}],
-                    "n_seeds": 5, "total_steps": 20_000, "source_steps": 20_000, "source_maze_pool": 0,
-                    "n_target_trajectories": 1000, "learning_rate": 1e-3, "exploration_fraction": 0.3,
+                    "n_seeds": 5, "total_steps": 12_000, "source_steps": 12_000, "source_mazes": "target",
+                    "n_target_trajectories": 1000, "learning_rate": 2.5e-4, "exploration_fraction": 0.3,
                     "learning_starts": 1000, "target_update_interval": 500, "buffer_size": 1_000_000,
-                    "gamma": 0.99, "curve_points": 20, "n_boot": 2000, "n_boot_curves": 500, "sb3_steps": 2000},
+                    "gamma": 0.99, "curve_points": 12, "n_boot": 2000, "n_boot_curves": 500, "sb3_steps": 1000},
         "paper": {"scenarios": [{"n_triggers": 1, "n_prizes": 1}, {"n_triggers": 1, "n_prizes": 2}],
-                  "n_seeds": 10, "total_steps": 500_000, "source_steps": 500_000, "source_maze_pool": 0,
+                  "n_seeds": 10, "total_steps": 500_000, "source_steps": 500_000, "source_mazes": "fresh",
                   "n_target_trajectories": 1000, "learning_rate": 2.5e-4, "exploration_fraction": 0.5,
-                  "learning_starts": 5000, "target_update_interval": 2000, "buffer_size": 1_000_000,
+                  "learning_starts": 5000, "target_update_interval": 2000, "buffer_size": 100_000,
                   "gamma": 0.99, "curve_points": 50, "n_boot": 5000, "n_boot_curves": 1000, "sb3_steps": 20_000},
     },
     "07_keys_doors": {
         "smoke": {"n_rooms": 2, "room_size": 3, "source_timesteps": 1536, "n_source_trajectories": 40,
                   "n_target_trajectories": 24, "n_seeds": 2, "target_timesteps": 768, "max_epochs": 1},
-        "default": {"n_rooms": 2, "room_size": 3, "source_timesteps": 100_000, "n_source_trajectories": 2000,
-                    "n_target_trajectories": 300, "n_seeds": 5, "target_timesteps": 30_000, "max_epochs": 12},
+        "default": {"n_rooms": 2, "room_size": 3, "source_timesteps": 80_000, "n_source_trajectories": 2000,
+                    "n_target_trajectories": 300, "n_seeds": 5, "target_timesteps": 24_000, "max_epochs": 12},
         "paper": {"n_rooms": 2, "room_size": 3, "source_timesteps": 1_000_000, "n_source_trajectories": 10_000,
                   "n_target_trajectories": 1000, "n_seeds": 10, "target_timesteps": 100_000, "max_epochs": 30},
     },

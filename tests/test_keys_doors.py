@@ -192,6 +192,19 @@ def test_agent_features_one_hot_with_and_without_inventory():
     assert g.shape == (2, 49 * 20 + 3) and list(g[1, -3:]) == [0, 0, 1] and list(g[0, -3:]) == [1, 0, 0]
 
 
+def test_model_view_one_hot_by_hand():
+    obs = np.zeros((3, 7, 7), np.uint8)
+    obs[:, 0, 0] = (5, 0, 0)  # red key
+    obs[:, 0, 1] = (4, 1, 2)  # green locked door
+    obs[:, 0, 2] = (2, 5, 0)  # grey wall: no colour channel
+    obs[:, 0, 3] = (1, 0, 0)  # empty floor
+    v = kd.model_view(obs, n_colors=2)
+    assert v.shape == (11, 7, 7) and (v.sum(0)[0, :4] == [2, 3, 1, 1]).all()
+    assert v[4, 0, 0] == 1 and v[6, 0, 0] == 1  # key, red
+    assert v[3, 0, 1] == 1 and v[7, 0, 1] == 1 and v[10, 0, 1] == 1  # door, green, locked
+    assert v[2, 0, 2] == 1 and v[1, 0, 3] == 1 and v[0, 1, 0] == 1  # wall, empty, unseen
+
+
 def test_shaping_wrapper_adds_gamma_phi_next_minus_phi():
     env = KeysDoorsEnv(n_rooms=2, maze_seed=7)
     phi = np.arange(env.config.n_states, dtype=float) / 100
@@ -248,7 +261,7 @@ def test_collect_random_policy_is_deterministic_and_consistent():
     cfg = kd.CollectConfig(env=kd.KeysDoorsConfig(n_rooms=2, max_steps=30), n_trajectories=3, seed=4)
     a, b = kd.collect(cfg), kd.collect(cfg)
     assert np.array_equal(a.actions, b.actions) and np.array_equal(a.states, b.states)
-    assert a.obs.shape == (3, 30, 3, 7, 7) and (a.lengths == 30).all()
+    assert a.obs.shape == (3, 30, 11, 7, 7) and (a.lengths == 30).all()  # one-hot view, 2 colours
     assert ((a.opened >= 0) == (a.rewards == 1)).all()
     fixed = kd.collect(kd.CollectConfig(env=kd.KeysDoorsConfig(n_rooms=2, max_steps=5, maze_seed=9), n_trajectories=2))
     assert (fixed.states[:, 0] == fixed.states[0, 0]).all()
