@@ -112,8 +112,8 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         # A small scenario and a narrower model (paper: width 128) so `default` takes minutes on a laptop CPU.
         "smoke": {"size": 5, "n_triggers": 1, "n_prizes": 1, "max_steps": 30, "n_train_trajectories": 300,
                   "max_epochs": 1, "d_model": 16, "n_target_trajectories": 50, "n_seeds": 3, "n_episodes": 30},
-        "default": {"size": 5, "n_triggers": 1, "n_prizes": 1, "max_steps": 30, "n_train_trajectories": 4000,
-                    "max_epochs": 10, "d_model": 64, "n_target_trajectories": 300, "n_seeds": 10,
+        "default": {"size": 5, "n_triggers": 1, "n_prizes": 1, "max_steps": 30, "n_train_trajectories": 3000,
+                    "max_epochs": 8, "d_model": 64, "n_target_trajectories": 300, "n_seeds": 10,
                     "n_episodes": 300},
         "paper": {"size": 8, "n_triggers": 1, "n_prizes": 1, "max_steps": None, "n_train_trajectories": 40000,
                   "max_epochs": 30, "d_model": 128, "n_target_trajectories": 1000, "n_seeds": 20,
