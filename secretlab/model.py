@@ -24,6 +24,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+#: Bumped whenever the forward computation changes for the same ModelConfig; part of the
+#: checkpoint cache key, so a stale checkpoint is never loaded into a different network.
+ARCHITECTURE_VERSION = 2
+
 #: Class index of each reward sign: 0 = -1, 1 = 0, 2 = +1.
 SIGN_CLASSES = (-1, 0, 1)
 #: The paper's class weights w(-1), w(0), w(+1) (App. A.1).

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from secretlab.cache import artifact_path, atomic_path, atomic_write_json, config_hash
-from secretlab.model import PAPER_CLASS_WEIGHTS, ModelConfig, RewardModel, sequence_loss
+from secretlab.model import ARCHITECTURE_VERSION, PAPER_CLASS_WEIGHTS, ModelConfig, RewardModel, sequence_loss
 
 
 @dataclass(frozen=True)
@@ -295,7 +295,7 @@ def _dataset_key(dataset: Any) -> Any:
 
 
 def checkpoint_path(dataset: Any, model_config: ModelConfig, train_config: TrainConfig) -> Path:
-    key = config_hash(_dataset_key(dataset), model_config, train_config)
+    key = config_hash(_dataset_key(dataset), model_config, train_config, {"architecture": ARCHITECTURE_VERSION})
     return artifact_path("reward_models", key, "model.pt")
 
 
