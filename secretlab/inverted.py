@@ -66,8 +66,9 @@ class InvertedConfig:
     """Target-side DQN schedule (the same for every arm)."""
     source_dqn: DQNConfig = DQNConfig()
     """Source-side DQN schedule (normal controls) for the weight-transfer arms."""
-    source_maze_pool: int | None = None
-    """Source mazes per seed, drawn uniformly each episode (train split); None = a fresh maze every episode."""
+    source_mazes: str | int = "fresh"
+    """Source mazes of seed i: "fresh" (a new train-split maze every episode), "target" (seed i's target
+    layout, but with normal controls: only the dynamics differ) or an int K (K train-split mazes)."""
     n_target_trajectories: int = 1000
     """|D|: random-policy episodes in each inverted target maze used to compute φ̂."""
     profile: str = "default"
@@ -88,9 +89,10 @@ class InvertedConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        if self.source_maze_pool is not None and (not isinstance(self.source_maze_pool, (int, np.integer))
-                                                  or self.source_maze_pool < 1):
-            raise ValueError(f"source_maze_pool must be None or an integer >= 1, got {self.source_maze_pool!r}")
+        ok_int = isinstance(self.source_mazes, (int, np.integer)) and not isinstance(self.source_mazes, bool) \
+            and self.source_mazes >= 1
+        if self.source_mazes not in ("fresh", "target") and not ok_int:
+            raise ValueError(f"source_mazes must be 'fresh', 'target' or an integer >= 1, got {self.source_mazes!r}")
         if not 0 < self.threshold <= 1:
             raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
         self.source_env  # validates the scenario
@@ -115,15 +117,17 @@ _FRESH_POOL = 1_000_000  # "a fresh maze every episode": more mazes than any run
 
 
 def source_maze_seeds(config: InvertedConfig) -> np.ndarray:
-    """(n_seeds, K) train-split maze seeds of each seed's source pool."""
-    k = _FRESH_POOL if config.source_maze_pool is None else int(config.source_maze_pool)
+    """(n_seeds, K) maze seeds each seed's source network trains on (see ``InvertedConfig.source_mazes``)."""
+    if config.source_mazes == "target":
+        return maze_seeds("target", config.seed, config.n_seeds)[:, None]
+    k = _FRESH_POOL if config.source_mazes == "fresh" else int(config.source_mazes)
     return maze_seeds("train", config.seed, config.n_seeds * k).reshape(config.n_seeds, k)
 
 
 def source_networks(config: InvertedConfig, refresh: bool = False) -> tuple[dict, dict[str, Any]]:
     """The n_seeds source DQNs (stacked weights) and their training summary; trained once, then cached."""
     key = config_hash("dqn_source", _SOURCE_VERSION, config.source_env, config.source_dqn, config.n_seeds,
-                      config.source_maze_pool, config.seed)
+                      config.source_mazes, config.seed)
     path = artifact_path("dqn_source", key, "weights.pt")
     summary_path = path.with_name("summary.json")
     if path.exists() and summary_path.exists() and not refresh:
@@ -132,14 +136,15 @@ def source_networks(config: InvertedConfig, refresh: bool = False) -> tuple[dict
         return load_stacked(path), json.loads(summary_path.read_text())
     run = train_dqn(config.source_env, config.source_dqn, fresh_networks(config.size, _init_seeds(config, 10_000)),
                     source_maze_seeds(config), seed=config.seed + 7919)
-    # test the source networks on unseen source mazes (held-out split), normal controls
-    heldout = maze_seeds("heldout", config.seed, config.n_seeds)
-    ev = evaluate(run.q, config.source_env, heldout, config.source_dqn.test_e, config.n_eval_episodes,
+    # test the source networks with normal controls: on their own maze ("target") or on held-out mazes
+    test_mazes = source_maze_seeds(config)[:, 0] if config.source_mazes == "target" \
+        else maze_seeds("heldout", config.seed, config.n_seeds)
+    ev = evaluate(run.q, config.source_env, test_mazes, config.source_dqn.test_e, config.n_eval_episodes,
                   seed=config.seed)
     last = _last_success(run, config.n_seeds)
     summary = {"seconds": round(run.seconds, 2), "steps_per_seed": config.source_dqn.total_steps,
-               "train_success_last_20pct": last, "heldout_test_success": float(ev["success"].mean()),
-               "pool": config.source_maze_pool}
+               "train_success_last_20pct": last, "test_success": float(ev["success"].mean()),
+               "source_mazes": config.source_mazes}
     save_stacked(path, run.q)
     atomic_write_json(summary_path, summary)
     return run.q.stacked_state(), summary

@@ -17,9 +17,9 @@ element-wise, hence per network: one batched step == ``S`` independent steps
 Choices the paper leaves open (see ``docs/dqn.md``): ``padding=1`` on every
 conv (8×8 → 4×4 → 4×4 → 4×4, so the FC layer reads 16·4·4 = 256 features; without
 padding an 8×8 grid would vanish after the second conv), Huber loss, batch 32,
-γ = 0.99, one update every 4 environment steps, centered RMSProp with α = 0.95 (the
-defaults of Dopamine's DQN, whose ε schedule, 1 → 0.01 over 250k steps and 0.001 at
-test, is exactly the paper's), no gradient clipping, truncation (``max_steps``) is
+γ = 0.99, one update every 4 environment steps, plain RMSProp with torch's defaults
+(α = 0.99, ε = 1e-8; Dopamine's centered variant collapsed Q to a constant here),
+no gradient clipping, truncation (``max_steps``) is
 bootstrapped through, termination is not.
 """
 from __future__ import annotations
@@ -47,12 +47,12 @@ class DQNConfig:
     """Environment steps per network (per seed)."""
     learning_rate: float = 2.5e-4
     """RMSProp base learning rate (paper: 0.00025)."""
-    rmsprop_alpha: float = 0.95
-    """RMSProp smoothing of the squared gradient (Dopamine's DQN default 0.95; the paper does not say)."""
-    rmsprop_eps: float = 0.00316
-    """RMSProp epsilon, added to sqrt(v) (≈ sqrt of Dopamine's 1e-5, which TF adds inside the sqrt)."""
-    rmsprop_centered: bool = True
-    """Centered RMSProp (Dopamine's DQN default)."""
+    rmsprop_alpha: float = 0.99
+    """RMSProp smoothing of the squared gradient (torch default; the paper does not say)."""
+    rmsprop_eps: float = 1e-8
+    """RMSProp epsilon added to sqrt(v) (torch default; the paper does not say)."""
+    rmsprop_centered: bool = False
+    """Centered RMSProp (Dopamine's variant). Off: with it Q collapsed to a constant in our runs (docs/dqn.md)."""
     buffer_size: int = 1_000_000
     """Replay capacity per network (paper: 1e6); capped at ``total_steps``."""
     gamma: float = 0.99
@@ -441,8 +441,8 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
     env = BatchedTriggers(env_config, S, obs_mode="grid")
 
     def draw_mazes(mask: np.ndarray) -> np.ndarray:
-        k = rng.integers(0, maze_seeds.shape[1], size=int(mask.sum()))
-        return maze_seeds[mask][np.arange(len(k)), k]
+        rows = np.flatnonzero(mask)
+        return maze_seeds[rows, rng.integers(0, maze_seeds.shape[1], size=len(rows))]
 
     all_envs = np.ones(S, bool)
     obs = env.reset(seeds=draw_mazes(all_envs))
