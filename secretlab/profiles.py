@@ -84,7 +84,7 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         # source_mazes: "fresh" (new source maze every episode), "target" (the seed's target layout with
         # normal controls) or an int K (K source mazes per seed). paper: replay capped at 100k per network
         # (40 networks x 1e6 x 2 grids would need 15 GB of RAM). See docs/dqn.md.
-        "smoke": {"scenarios": [{"n_triggers": 1, "n_prizes": 1}, {"n_triggers": 1, "n_prizes": 2}],
+        "smoke": {"scenarios": [{"n_triggers": 1, "n_prizes": 1}],  # one scenario: one smoke reward model to train
                   "n_seeds": 2, "total_steps": 400, "source_steps": 300, "source_mazes": "target",
                   "n_target_trajectories": 20, "learning_rate": 2.5e-4, "exploration_fraction": 0.5,
                   "learning_starts": 100, "target_update_interval": 100, "buffer_size": 1_000_000,
