@@ -61,7 +61,7 @@ class ReferenceRewardModel(nn.Module):
 # ====================================================================== plumbing
 def _data(quick: bool):
     env = TriggersConfig(size=8, n_triggers=3, n_prizes=1)
-    return load_or_collect(DatasetConfig(env=env, n_trajectories=128 if quick else 2048, seed=0, split="train"))
+    return load_or_collect(DatasetConfig(env=env, n_trajectories=64 if quick else 2048, seed=0, split="train"))
 
 
 def _padded_batches(n: int, batch_size: int, seed: int = 0) -> list[np.ndarray]:
@@ -125,20 +125,20 @@ def bench_train_infer(quick: bool) -> list[Measurement]:
     n = data.n
     train_ours = _train_rate(ours, ours_tensors, bucketed, n)
     train_ref = _train_rate(reference, full_tensors, plain, n)
-    train_ref_same = _train_rate(reference, ours_tensors, bucketed, n)
+    train_ref_same = None if quick else _train_rate(reference, ours_tensors, bucketed, n)
     infer_batches = [np.sort(np.argsort(data.lengths)[i:i + 256]) for i in range(0, n, 256)]
     infer_ours = _infer_rate(ours, ours_tensors, infer_batches, n)
     infer_ref = _infer_rate(reference, full_tensors, _padded_batches(n, 256), n)
     note = f"8x8 3T/1P, {n} trajectories (mean length {data.lengths.mean():.0f}, T={data.horizon}), " \
            f"{torch.get_num_threads()} threads"
     ref_name = "nn.TransformerEncoderLayer need_weights=True, padded batches"
-    return [
-        rate_measurement("train_sequences_per_s", train_ours, ref_name, train_ref, "seq/s", note),
-        rate_measurement("train_sequences_per_s_same_batches", train_ours,
-                         "nn.TransformerEncoderLayer need_weights=True, our bucketed batches", train_ref_same,
-                         "seq/s", "model-only comparison"),
-        rate_measurement("infer_sequences_per_s", infer_ours, ref_name, infer_ref, "seq/s", note),
-    ]
+    out = [rate_measurement("train_sequences_per_s", train_ours, ref_name, train_ref, "seq/s", note),
+           rate_measurement("infer_sequences_per_s", infer_ours, ref_name, infer_ref, "seq/s", note)]
+    if train_ref_same is not None:
+        out.insert(1, rate_measurement("train_sequences_per_s_same_batches", train_ours,
+                                       "nn.TransformerEncoderLayer need_weights=True, our bucketed batches",
+                                       train_ref_same, "seq/s", "model-only comparison"))
+    return out
 
 
 def bench_train_gflops(quick: bool) -> list[Measurement]:
