@@ -610,6 +610,47 @@ def attention_heatmap(rows, dataset: KeysDoorsDataset, door: int = 0) -> tuple[n
     return np.where(seen, total / max(n, 1), np.nan), n
 
 
+@torch.no_grad()
+def door_discrimination(model, dataset: KeysDoorsDataset, batch_size: int = 128) -> dict[str, float]:
+    """Did the model learn the key–door relation? Its P(sign = +1) at two kinds of toggles facing a locked door.
+
+    ``p_open``: mean P(+1) at the steps that opened a door (right key held);
+    ``p_wrong_key``: mean P(+1) at toggles facing a locked door while holding a
+    key of another colour (reward 0). Both are decided by which key was picked
+    earlier, which the current view does not show. Also the counts of each.
+    """
+    from secretlab.envs.keys_doors import decode_state
+
+    env = dataset.config.env
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    p_pos = np.zeros(dataset.actions.shape, np.float32)
+    for start in range(0, dataset.n, batch_size):
+        idx = slice(start, min(start + batch_size, dataset.n))
+        L = int(dataset.lengths[idx].max())
+        logits, _ = model(torch.as_tensor(dataset.obs[idx, :L], device=device),
+                          torch.as_tensor(dataset.actions[idx, :L], device=device),
+                          torch.as_tensor(dataset.mask[idx, :L], device=device))
+        p_pos[idx, :L] = torch.softmax(logits, -1)[..., 2].cpu().numpy()
+    model.train(was_training)
+    states = dataset.states[:, :-1]
+    carrying = np.full(states.shape, -2, np.int64)
+    real = states >= 0
+    carrying[real] = [decode_state(int(k), env)["carrying"] for k in states[real]]
+    door_channel = MODEL_OBJECTS.index(4)
+    facing_door = dataset.obs[:, :, door_channel, VIEW - 2, VIEW // 2] == 1  # the cell in front of the agent
+    door_colour = dataset.door_colour[:, :1]  # keys in room 0 belong to door 0
+    opened = (dataset.opened >= 0) & dataset.mask
+    wrong = (dataset.actions == 4) & facing_door & (carrying >= 0) & (carrying != door_colour) & dataset.mask & \
+        ((dataset.states[:, :-1] >= 0))
+    wrong &= np.array([[decode_state(int(k), env)["doors_opened"] == 0 if k >= 0 else False for k in row]
+                       for row in states])
+    return {"p_open": float(p_pos[opened].mean()) if opened.any() else float("nan"),
+            "p_wrong_key": float(p_pos[wrong].mean()) if wrong.any() else float("nan"),
+            "n_open": int(opened.sum()), "n_wrong_key": int(wrong.sum())}
+
+
 def secret_potential(trained, dataset: KeysDoorsDataset, tolerance: int = 5) -> tuple[np.ndarray, Any]:
     """φ̂ over the fixed maze's true-state keys from SECRET's credit on ``dataset`` (paper §2.2).
 

@@ -276,3 +276,30 @@ def test_pipeline_bad_input():
         kd.CollectConfig(split="test")
     with pytest.raises(ValueError, match="n_seeds"):
         kd.compare_ppo(kd.KeysDoorsConfig(maze_seed=1), kd.PPOConfig(), np.zeros(1), n_seeds=0)
+
+
+def test_door_discrimination_reads_probabilities_at_the_right_steps():
+    import torch
+
+    class Fixed(torch.nn.Module):  # P(+1) = 0.9 on toggles (action 4), 0.1 elsewhere
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, obs, actions, mask):
+            p = torch.where(actions == 4, 0.9, 0.1)
+            probs = torch.stack([torch.zeros_like(p) + 1e-6, 1 - p, p], -1)
+            return probs.log(), None
+
+    cfg = kd.KeysDoorsConfig(n_rooms=2)
+    ds = _tiny_dataset(picked=[-1] * 8, opened=[-1] * 6 + [0, -1], rewards=[0, 0, 0, 0, 0, 0, 1, 0])
+    ds.obs = np.zeros((1, 8, 11, 7, 7), np.uint8)
+    ds.obs[0, [3, 6], 3, 5, 3] = 1  # facing the door at steps 3 and 6
+    ds.actions[0, [3, 6]] = 4
+    ds.door_colour[:] = 1
+    from secretlab.envs.keys_doors import encode_state
+    ds.states[0, :] = encode_state(1, 1, -1, 0, cfg)
+    ds.states[0, 3] = encode_state(3, 1, 0, 0, cfg)  # holding the red key (colour 0) at the green door
+    out = kd.door_discrimination(Fixed(), ds)
+    assert out["n_open"] == 1 and out["n_wrong_key"] == 1
+    assert out["p_open"] == pytest.approx(0.9, abs=1e-4) and out["p_wrong_key"] == pytest.approx(0.9, abs=1e-4)
