@@ -388,7 +388,6 @@ def plot_sensitivity(rows: list[dict[str, Any]], js: dict[str, Any], axes) -> No
                 marker="o", color="tab:red", capsize=3, label="Q-learning + SECRET")
     plain = js[PLAIN]["auc"]
     ax.axhspan(plain["lo"], plain["hi"], color="0.6", alpha=0.3, label="plain Q-learning (95% CI)")
-    ax.set_xscale("log")
     ax.set_xlabel("|D| target trajectories")
     ax.set_ylabel("AUC (IQM mean success)")
     ax.legend(fontsize=8)
@@ -402,7 +401,11 @@ def plot_sensitivity(rows: list[dict[str, Any]], js: dict[str, Any], axes) -> No
     p = js[PLAIN]
     if p["episodes_to_80"] is not None:
         ax.axhline(p["episodes_to_80"], color="0.35", ls="--", label="plain Q-learning")
-    ax.set_xscale("log")
+    if all(np.isnan(e)):
+        ax.text(0.5, 0.5, "SECRET never reached 80%", transform=ax.transAxes, ha="center")
+    for a in axes[:2]:  # explicit limits: a log axis with no finite data cannot autoscale
+        a.set_xscale("log")
+        a.set_xlim(min(d) / 2, max(d) * 2)
     ax.set_xlabel("|D| target trajectories")
     ax.set_ylabel("episodes to 80% IQM success")
     ax.legend(fontsize=8)
