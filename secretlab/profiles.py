@@ -93,7 +93,7 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
                     "n_seeds": 5, "total_steps": 12_000, "source_steps": 12_000, "source_mazes": "target",
                     "n_target_trajectories": 1000, "learning_rate": 2.5e-4, "exploration_fraction": 0.3,
                     "learning_starts": 1000, "target_update_interval": 500, "buffer_size": 1_000_000,
-                    "gamma": 0.99, "curve_points": 12, "n_boot": 2000, "n_boot_curves": 500, "sb3_steps": 1000},
+                    "gamma": 0.99, "curve_points": 12, "n_boot": 2000, "n_boot_curves": 500, "sb3_steps": 3000},
         "paper": {"scenarios": [{"n_triggers": 1, "n_prizes": 1}, {"n_triggers": 1, "n_prizes": 2}],
                   "n_seeds": 10, "total_steps": 500_000, "source_steps": 500_000, "source_mazes": "fresh",
                   "n_target_trajectories": 1000, "learning_rate": 2.5e-4, "exploration_fraction": 0.5,
