@@ -44,7 +44,22 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 
 def build_summary(result: "ReproduceResult") -> dict[str, Any]:
-    notebooks = {}
+    """Summarise this run's notebooks, plus any earlier results in the same folder.
+
+    Running ``--only 04`` into a folder that already holds the rest of the series
+    keeps those notebooks in the summary (marked ``"earlier_run": true``), so a
+    series can be completed notebook by notebook.
+    """
+    notebooks: dict[str, Any] = {}
+    ran = {o.stem for o in result.outcomes}
+    for js in sorted(result.out.glob("*.json")):
+        if js.stem in ran or js.stem == "summary" or not js.stem[:2].isdigit():
+            continue
+        earlier = json.loads(js.read_text())
+        if earlier.get("profile") != result.profile:
+            continue
+        notebooks[js.stem] = {"ok": True, "runtime_s": earlier.get("runtime_s", 0.0),
+                              "executed": f"{js.stem}.ipynb", "earlier_run": True, "results": earlier}
     for o in result.outcomes:
         entry: dict[str, Any] = {"ok": o.ok, "runtime_s": round(o.runtime_s, 1), "executed": o.executed.name}
         if not o.ok:
@@ -57,9 +72,9 @@ def build_summary(result: "ReproduceResult") -> dict[str, Any]:
         "profile": result.profile,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "ok": result.ok,
-        "total_runtime_s": round(sum(o.runtime_s for o in result.outcomes), 1),
-        "notebooks": notebooks,
+        "ok": all(e["ok"] for e in notebooks.values()),
+        "total_runtime_s": round(sum(e["runtime_s"] for e in notebooks.values()), 1),
+        "notebooks": dict(sorted(notebooks.items())),
     }
 
 

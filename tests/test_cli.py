@@ -42,6 +42,10 @@ def test_failing_notebook_exits_nonzero_and_names_notebook_and_cell(tmp_path):
     nb.cells = [params, nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("raise RuntimeError('boom')")]
     nbformat.write(nb, books / "99_broken.ipynb")
     lines = []
+    # an earlier result in the same folder is kept in the summary (series completed piecewise)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "98_earlier.json").write_text(json.dumps({"profile": "smoke", "runtime_s": 3.0}))
+    (tmp_path / "out" / "97_other_profile.json").write_text(json.dumps({"profile": "paper", "runtime_s": 3.0}))
     import secretlab.runner as runner
 
     original = runner.notebooks_dir
@@ -55,6 +59,8 @@ def test_failing_notebook_exits_nonzero_and_names_notebook_and_cell(tmp_path):
     assert "99_broken.ipynb" in message and "RuntimeError: boom" in message and "cell" in message
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["ok"] is False and summary["notebooks"]["99_broken"]["failed_cell"] is not None
+    assert summary["notebooks"]["98_earlier"]["earlier_run"] is True
+    assert "97_other_profile" not in summary["notebooks"]
 
 
 def test_only_with_an_unknown_name_is_a_clear_error():
