@@ -412,7 +412,9 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
         raise ValueError(f"n_trajectories (|D|) must be in [1, {dataset.n}], got {n}")
     if n < dataset.n:
         keep = np.asarray(rows.traj) < n
-        rows = _RowsView(*(np.asarray(getattr(rows, f))[keep] for f in _RowsView.__dataclass_fields__))
+        from secretlab.credit import CreditRows
+
+        rows = CreditRows(*(np.asarray(getattr(rows, f))[keep] for f in CreditRows.__dataclass_fields__))
     table = potential_from_credit(dataset.states[:n], dataset.rewards[:n], rows, env.n_states,
                                   normalise=normalise, actions=dataset.actions[:n], pairs=pairs, signs=signs,
                                   forward=forward)
@@ -422,7 +424,7 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
                            "n_rows": n_rows, "n_correct_rows": int(np.sum(rows.correct))})
 
 
-def ideal_credit_rows(dataset: Any) -> "_RowsView":
+def ideal_credit_rows(dataset: Any) -> Any:
     """Credit rows a *perfect* model would give on ``dataset`` (a diagnostic, not SECRET).
 
     One row per real non-zero reward, predicted correctly. A +1 row spreads its
@@ -444,17 +446,9 @@ def ideal_credit_rows(dataset: Any) -> "_RowsView":
     att[np.flatnonzero(none), step[none]] = 1.0
     att /= att.sum(1, keepdims=True)
     sign = np.sign(rewards[traj, step]).astype(np.int64)
-    return _RowsView(traj.astype(np.int64), step.astype(np.int64), sign, sign.copy(), np.ones(len(traj), bool), att)
+    from secretlab.credit import CreditRows  # imported here: it pulls in torch
 
-
-@dataclass
-class _RowsView:
-    traj: np.ndarray
-    step: np.ndarray
-    sign: np.ndarray
-    pred: np.ndarray
-    correct: np.ndarray
-    attention: np.ndarray
+    return CreditRows(traj.astype(np.int64), step.astype(np.int64), sign, sign.copy(), np.ones(len(traj), bool), att)
 
 
 # =============================================================================
