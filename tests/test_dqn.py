@@ -196,6 +196,15 @@ def test_evaluate_shapes():
     q = SeedBatchedQ(fresh_networks(5, [0, 1, 2]))
     ev = evaluate(q, ENV, np.array([1, 2, 3]), n_episodes=2)
     assert ev["return"].shape == (3, 2) and ev["success"].dtype == bool
+    assert ev["all_triggers"].shape == (3, 2)
+
+
+def test_evaluate_counts_trigger_activations():
+    """A random policy (ε = 1) in many episodes: success needs every trigger, and activations do happen."""
+    q = SeedBatchedQ(fresh_networks(5, [0, 1, 2, 3]))
+    ev = evaluate(q, ENV, np.array([1, 2, 3, 4]), epsilon=1.0, n_episodes=8, seed=3)
+    assert not (ev["success"] & ~ev["all_triggers"]).any()
+    assert ev["all_triggers"].any() and not ev["all_triggers"].all()
 
 
 # ------------------------------------------------------------------ bad input

@@ -489,7 +489,8 @@ def evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarray
              n_episodes: int = 1, seed: int = 0, threads: int | None = 1) -> dict[str, np.ndarray]:
     """Run ``n_episodes`` ε-greedy episodes per network in its maze ``maze_seeds[i]`` (shape (S,)).
 
-    Returns ``"return"`` and ``"success"``, each (S, n_episodes). ``threads``: see :func:`torch_threads`.
+    Returns ``"return"``, ``"success"`` and ``"all_triggers"`` (every trigger activated during the
+    episode, whatever happened next), each (S, n_episodes). ``threads``: see :func:`torch_threads`.
     """
     with torch_threads(threads):
         return _evaluate(q, env_config, maze_seeds, epsilon, n_episodes, seed)
@@ -502,6 +503,7 @@ def _evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarra
     rng = np.random.default_rng(seed)
     env = BatchedTriggers(env_config, S, obs_mode="grid")
     returns = np.zeros((S, n_episodes))
+    activations = np.zeros((S, n_episodes), np.int64)
     for e in range(n_episodes):
         obs = env.reset(seeds=maze_seeds)
         alive = np.ones(S, bool)
@@ -511,9 +513,11 @@ def _evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarra
             actions = np.where(rng.random(S) < epsilon, rng.integers(0, N_ACTIONS, size=S), greedy)
             out = env.step(actions)
             returns[alive, e] += out.reward[alive]
+            activations[alive, e] += out.activated[alive]
             alive &= ~(out.terminated | out.truncated)
             obs = out.obs
-    return {"return": returns, "success": returns >= env_config.n_prizes - 1e-9}
+    return {"return": returns, "success": returns >= env_config.n_prizes - 1e-9,
+            "all_triggers": activations >= env_config.n_triggers}
 
 
 def save_stacked(path, q: SeedBatchedQ) -> None:
