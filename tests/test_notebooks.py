@@ -28,6 +28,19 @@ def test_committed_without_outputs_and_with_a_parameters_cell(path):
             assert not cell.outputs and cell.execution_count is None, "commit notebooks without outputs"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_sees_every_parameter(path):
+    """papermill parses each assignment of the parameters cell (a line it cannot parse is silently dropped)."""
+    import re
+
+    import papermill as pm
+
+    nb = nbformat.read(path, as_version=4)
+    source = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = re.findall(r"^(\w+)\s*=", source, flags=re.M)
+    assert sorted(pm.inspect_notebook(str(path))) == sorted(assigned)
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_at_smoke(path, tmp_path):
