@@ -87,8 +87,15 @@ def default_device() -> torch.device:
 
 # ===================================================================== algorithm
 def train(dataset: Any, model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
-          progress: bool = True, device: torch.device | str | None = None) -> TrainedModel:
-    """Fit a reward model on ``dataset`` (see module docstring for the expected fields)."""
+          progress: bool = True, device: torch.device | str | None = None,
+          resume_path: str | Path | None = None) -> TrainedModel:
+    """Fit a reward model on ``dataset`` (see module docstring for the expected fields).
+
+    ``resume_path``: where to keep a resume point, rewritten atomically after every epoch
+    (weights, optimizer, best weights, history, RNG states). If the file exists, training
+    continues from it, so an interrupted run loses at most the epoch in progress, and the
+    result is the same as an uninterrupted run (on CPU). The caller deletes it when done.
+    """
     model_config = model_config or model_config_for(dataset)
     train_config = train_config or TrainConfig()
     check_compatible(model_config, dataset)
@@ -110,13 +117,26 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
     rows, best_loss, stale = [], float("inf"), 0
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     best_confusion = np.zeros((3, 3), np.int64)
-    epochs = range(1, train_config.max_epochs + 1)
+    first_epoch = 1
+    if resume_path is not None and Path(resume_path).exists():
+        point = torch.load(resume_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(point["model"])
+        optimizer.load_state_dict(point["optimizer"])
+        best_state = {k: v.to(device) for k, v in point["best_state"].items()}
+        rows, best_loss, stale = point["history"], point["best_loss"], point["stale"]
+        best_confusion = np.asarray(point["best_confusion"], dtype=np.int64)
+        torch.set_rng_state(point["torch_rng"])
+        generator.set_state(point["generator"])
+        first_epoch = point["epoch"] + 1
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=train_config.max_epochs, desc="train reward model", unit="epoch")
-    for epoch in epochs:
+        bar = tqdm(total=train_config.max_epochs, initial=first_epoch - 1, desc="train reward model", unit="epoch")
+    stopped = stale >= train_config.patience
+    for epoch in range(first_epoch, train_config.max_epochs + 1):
+        if stopped:
+            break
         start = time.perf_counter()
         model.train()
         total, count = 0.0, 0
@@ -143,8 +163,10 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
             bar.update(1)
             bar.set_postfix(train=f"{row['train_loss']:.4f}", val=f"{row['val_loss']:.4f}",
                             rec_pos=f"{row['recall_pos']:.2f}")
-        if stale >= train_config.patience:
-            break
+        stopped = stale >= train_config.patience
+        if resume_path is not None:
+            _save_resume_point(resume_path, epoch, model, optimizer, best_state, best_loss, stale, rows,
+                               best_confusion, generator)
     if bar is not None:
         bar.close()
     model.load_state_dict(best_state)
@@ -152,6 +174,19 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
     history = pd.DataFrame(rows)
     history["best"] = history["val_loss"] == history["val_loss"].min()
     return TrainedModel(model, model_config, train_config, history, best_confusion)
+
+
+def _save_resume_point(path: str | Path, epoch: int, model: RewardModel, optimizer: torch.optim.Optimizer,
+                       best_state: dict[str, torch.Tensor], best_loss: float, stale: int, rows: list[dict],
+                       best_confusion: np.ndarray, generator: torch.Generator) -> None:
+    """Everything :func:`train` needs to continue after ``epoch`` (plain tensors and numbers: weights_only)."""
+    point = {"epoch": epoch, "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+             "optimizer": optimizer.state_dict(), "best_state": {k: v.cpu() for k, v in best_state.items()},
+             "best_loss": float(best_loss), "stale": int(stale), "history": rows,
+             "best_confusion": best_confusion.tolist(), "torch_rng": torch.get_rng_state(),
+             "generator": generator.get_state()}
+    with atomic_path(Path(path)) as tmp:
+        torch.save(point, tmp)
 
 
 @torch.no_grad()
@@ -307,8 +342,12 @@ def load_or_train(dataset: Any, model_config: ModelConfig | None = None, train_c
     path = checkpoint_path(dataset, model_config, train_config)
     if path.exists() and not refresh:
         return load_checkpoint(path, dataset)
-    trained = train(dataset, model_config, train_config, progress=progress)
+    resume = path.with_name("resume.pt")  # per-epoch resume point: an interrupted run continues here
+    if refresh:
+        resume.unlink(missing_ok=True)
+    trained = train(dataset, model_config, train_config, progress=progress, resume_path=resume)
     save_checkpoint(trained, path)
+    resume.unlink(missing_ok=True)
     atomic_write_json(path.with_name("config.json"), {
         "dataset": asdict(dataset.config) if hasattr(dataset, "config") else None,
         "model_config": asdict(model_config), "train_config": asdict(train_config)})

@@ -143,6 +143,46 @@ def test_training_is_deterministic_per_seed():
     assert a.confusion.shape == (3, 3) and a.confusion.sum() > 0
 
 
+def test_interrupted_training_resumes_to_the_same_model(tmp_path, monkeypatch):
+    """Kill training during epoch 3 of 4; the rerun continues from the epoch-2 resume point and ends
+    with exactly the weights and losses of an uninterrupted run."""
+    import secretlab.training as training
+
+    data = _toy_dataset()
+    cfg = ModelConfig(d_model=16, d_ff=16)
+    tc = TrainConfig(max_epochs=4, patience=4, batch_size=8, seed=5)
+    whole = train(data, cfg, tc, progress=False, device="cpu")
+
+    resume = tmp_path / "resume.pt"
+    real_evaluate, calls = training.evaluate, []
+
+    def crash_in_epoch_3(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(training, "evaluate", crash_in_epoch_3)
+    with pytest.raises(KeyboardInterrupt):
+        train(data, cfg, tc, progress=False, device="cpu", resume_path=resume)
+    monkeypatch.setattr(training, "evaluate", real_evaluate)
+    assert torch.load(resume, weights_only=True)["epoch"] == 2
+
+    resumed = train(data, cfg, tc, progress=False, device="cpu", resume_path=resume)
+    for k, v in whole.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k
+    cols = ["epoch", "train_loss", "val_loss"]
+    assert whole.history[cols].equals(resumed.history[cols])
+    assert np.array_equal(whole.confusion, resumed.confusion)
+
+
+def test_load_or_train_removes_its_resume_point(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
+    trained = load_or_train(_toy_dataset(), ModelConfig(d_model=16, d_ff=16), TrainConfig(max_epochs=2, batch_size=8),
+                            progress=False)
+    assert trained.checkpoint.exists() and not trained.checkpoint.with_name("resume.pt").exists()
+
+
 def test_checkpoint_round_trip_and_mismatch(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
     data = _toy_dataset()
