@@ -335,6 +335,55 @@ def scenario_name(scenario: dict[str, int]) -> str:
     return f"{scenario['size']}x{scenario['size']} {scenario['n_triggers']}T/{scenario['n_prizes']}P"
 
 
+def combine_seeds(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One scenario scored with several training seeds -> one SPEC §3.3 entry with mean ± spread.
+
+    ``summaries``: :meth:`ScenarioResult.summary` dicts of the same scenario, one per seed.
+    ``precision`` / ``recall``: mean over seeds, where a seed whose model scored no row counts 0
+    (a failed seed must not vanish from the mean); None only if no seed scored a row.
+    ``*_std``: population standard deviation over seeds; ``*_per_seed``: the per-seed values
+    (None = nothing scored). ``n_rows``: rows scored, summed over seeds. Other keys come from
+    the first seed.
+    """
+    if not summaries:
+        raise ValueError("combine_seeds needs at least one per-seed summary")
+    keys = ("size", "n_triggers", "n_prizes")
+    if any(tuple(s[k] for k in keys) != tuple(summaries[0][k] for k in keys) for s in summaries):
+        raise ValueError("combine_seeds got summaries of different scenarios")
+    out = dict(summaries[0])
+    scored = any(s["precision"] is not None for s in summaries)
+    for metric in ("precision", "recall"):
+        per_seed = [s[metric] for s in summaries]
+        filled = np.array([0.0 if v is None else float(v) for v in per_seed])
+        out[metric] = float(filled.mean()) if scored else None
+        out[f"{metric}_std"] = float(filled.std()) if scored else None
+        out[f"{metric}_per_seed"] = per_seed
+    out["n_rows"] = int(sum(s["n_rows"] for s in summaries))
+    out["n_rows_per_seed"] = [int(s["n_rows"]) for s in summaries]
+    out["n_seeds"] = len(summaries)
+    return out
+
+
+def mean_over_scenarios(combined: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Macro means over scenarios (App. A.2) with their spread over training seeds.
+
+    ``combined``: :func:`combine_seeds` entries with the same number of seeds. For each seed,
+    the mean over scenarios (a scenario with nothing scored counts 0); returns the mean of those
+    per-seed means (= the mean of the scenario means) and their population standard deviation.
+    """
+    if not combined:
+        return {"precision": None, "recall": None, "precision_std": None, "recall_std": None}
+    n_seeds = {c["n_seeds"] for c in combined}
+    if len(n_seeds) != 1:
+        raise ValueError(f"every scenario needs the same number of seeds, got {sorted(n_seeds)}")
+    out: dict[str, float | None] = {}
+    for metric in ("precision", "recall"):
+        table = np.array([[0.0 if v is None else float(v) for v in c[f"{metric}_per_seed"]] for c in combined])
+        per_seed = table.mean(axis=0)  # (n_seeds,)
+        out[metric], out[f"{metric}_std"] = float(per_seed.mean()), float(per_seed.std())
+    return out
+
+
 @torch.no_grad()
 def predict_trajectory(model: RewardModel, dataset: Any, index: int) -> tuple[np.ndarray, np.ndarray]:
     """Predicted signs (L,) and the full attention matrix (L, L) of trajectory ``index`` (eval mode)."""

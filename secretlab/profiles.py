@@ -35,19 +35,19 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         "smoke": {"scenarios": [{"size": 8, "n_triggers": 1, "n_prizes": 1},
                                 {"size": 8, "n_triggers": 3, "n_prizes": 1}],
                   "n_train_trajectories": None, "n_eval_trajectories": 200, "threshold": 0.2,
-                  "n_heatmap_trajectories": 100},
+                  "n_heatmap_trajectories": 100, "n_seeds": 2},  # 2 seeds: the test suite runs the multi-seed path
         "default": {"scenarios": [{"size": 8, "n_triggers": 1, "n_prizes": 1},
                                   {"size": 8, "n_triggers": 1, "n_prizes": 2},
                                   {"size": 8, "n_triggers": 3, "n_prizes": 1},
                                   {"size": 8, "n_triggers": 2, "n_prizes": 2}],
                     "n_train_trajectories": None, "n_eval_trajectories": 1000, "threshold": 0.2,
-                    "n_heatmap_trajectories": 1000},
+                    "n_heatmap_trajectories": 1000, "n_seeds": 1},
         "paper": {"scenarios": [{"size": 8, "n_triggers": 1, "n_prizes": 1},
                                 {"size": 8, "n_triggers": 1, "n_prizes": 2},
                                 {"size": 8, "n_triggers": 3, "n_prizes": 1},
                                 {"size": 8, "n_triggers": 2, "n_prizes": 2}],
                   "n_train_trajectories": None, "n_eval_trajectories": 5000, "threshold": 0.2,
-                  "n_heatmap_trajectories": 2000},
+                  "n_heatmap_trajectories": 2000, "n_seeds": 3},  # issue 3: at least 3 training seeds
     },
     "01_triggers": {
         "smoke": {"n_episodes": 500},

@@ -88,13 +88,16 @@ def default_device() -> torch.device:
 # ===================================================================== algorithm
 def train(dataset: Any, model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
           progress: bool = True, device: torch.device | str | None = None,
-          resume_path: str | Path | None = None) -> TrainedModel:
+          resume_path: str | Path | None = None,
+          initial_state: dict[str, torch.Tensor] | None = None) -> TrainedModel:
     """Fit a reward model on ``dataset`` (see module docstring for the expected fields).
 
     ``resume_path``: where to keep a resume point, rewritten atomically after every epoch
     (weights, optimizer, best weights, history, RNG states). If the file exists, training
     continues from it, so an interrupted run loses at most the epoch in progress, and the
     result is the same as an uninterrupted run (on CPU). The caller deletes it when done.
+    ``initial_state``: start from these weights instead of a fresh init (a warm start, e.g.
+    from a model of an easier scenario; not cached by :func:`load_or_train`).
     """
     model_config = model_config or model_config_for(dataset)
     train_config = train_config or TrainConfig()
@@ -112,6 +115,8 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
     tensors = _DatasetTensors(dataset)
 
     model = RewardModel(model_config).to(device)
+    if initial_state is not None:
+        model.load_state_dict(initial_state)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
 
     rows, best_loss, stale = [], float("inf"), 0

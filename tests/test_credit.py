@@ -125,3 +125,45 @@ def test_attention_per_cell_by_hand():
     mean, visits = attention_per_cell(rows, cells, size=2)
     assert mean[0, 1] == pytest.approx(0.75) and mean[1, 1] == pytest.approx(0.25)
     assert np.isnan(mean[0, 0]) and visits.tolist() == [[0, 2], [0, 1]]
+
+
+# ------------------------------------------------------------- several training seeds
+def _summary(precision, recall, n_rows, scenario=(8, 3, 1)):
+    return {"size": scenario[0], "n_triggers": scenario[1], "n_prizes": scenario[2], "precision": precision,
+            "recall": recall, "n_rows": n_rows, "note": ""}
+
+
+def test_combine_seeds_by_hand():
+    from secretlab.credit import combine_seeds
+
+    out = combine_seeds([_summary(1.0, 0.5, 10), _summary(0.5, 0.5, 20), _summary(None, None, 0)])
+    # the failed seed counts 0: precision (1 + 0.5 + 0) / 3, recall (0.5 + 0.5 + 0) / 3
+    assert out["precision"] == pytest.approx(0.5) and out["recall"] == pytest.approx(1 / 3)
+    assert out["precision_std"] == pytest.approx(np.std([1.0, 0.5, 0.0]))
+    assert out["precision_per_seed"] == [1.0, 0.5, None]
+    assert out["n_rows"] == 30 and out["n_rows_per_seed"] == [10, 20, 0] and out["n_seeds"] == 3
+    nothing = combine_seeds([_summary(None, None, 0), _summary(None, None, 0)])
+    assert nothing["precision"] is None and nothing["recall_std"] is None
+
+
+def test_combine_seeds_rejects_mixed_scenarios_and_empty_input():
+    from secretlab.credit import combine_seeds
+
+    with pytest.raises(ValueError, match="different scenarios"):
+        combine_seeds([_summary(1.0, 1.0, 1), _summary(1.0, 1.0, 1, scenario=(8, 1, 1))])
+    with pytest.raises(ValueError, match="at least one"):
+        combine_seeds([])
+
+
+def test_mean_over_scenarios_by_hand():
+    from secretlab.credit import combine_seeds, mean_over_scenarios
+
+    a = combine_seeds([_summary(1.0, 1.0, 5, (8, 1, 1)), _summary(0.8, 0.6, 5, (8, 1, 1))])
+    b = combine_seeds([_summary(None, None, 0), _summary(0.4, 0.2, 3)])
+    out = mean_over_scenarios([a, b])
+    # seed 0: (1.0 + 0) / 2 = 0.5; seed 1: (0.8 + 0.4) / 2 = 0.6 -> mean 0.55, std 0.05
+    assert out["precision"] == pytest.approx(0.55) and out["precision_std"] == pytest.approx(0.05)
+    # recall: seed 0 (1 + 0) / 2 = 0.5, seed 1 (0.6 + 0.2) / 2 = 0.4
+    assert out["recall"] == pytest.approx(0.45) and out["recall_std"] == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="same number of seeds"):
+        mean_over_scenarios([a, combine_seeds([_summary(1.0, 1.0, 1)])])

@@ -61,7 +61,10 @@ def _check_credit(result):
     assert isinstance(result["scenarios"], list) and result["scenarios"]
     for s in result["scenarios"]:
         assert {"size", "n_triggers", "n_prizes", "precision", "recall", "n_rows"} <= set(s)
+        assert len(s["precision_per_seed"]) == len(result["seeds"]) == s["n_seeds"]
+        assert s["n_rows"] == sum(s["n_rows_per_seed"])
     assert 0 <= result["mean_precision"] <= 1 and 0 <= result["mean_recall"] <= 1
+    assert result["mean_precision_std"] >= 0
 
 
 def _check_in_domain(result):
