@@ -9,6 +9,7 @@ Run: .venv/bin/python scripts/credit_ablations_3t1p.py [VARIANT ...]   (3-8 minu
 import sys
 import time
 
+import numpy as np
 import torch
 
 from secretlab.credit import credit_rows, credit_scores
@@ -29,14 +30,26 @@ VARIANTS = {
                                                          "n_train_trajectories": 12000},
     "warm_start_from_1T1P": "warm",
     "warm_start_from_1T1P_balanced": "warm-balanced",
+    "reference_1T1P_paper": "1T1P",  # the default 1T/1P model, for comparison
 }
 ENV = TriggersConfig(8, 3, 1)
+
+
+def attention_on_activations(rows, dataset) -> float:
+    """Mean over +1 rows (correct or not) of the attention mass on the steps that activated a trigger."""
+    mass = [rows.attention[r, : rows.step[r] + 1][dataset.activated[rows.traj[r], : rows.step[r] + 1]].sum()
+            for r in range(len(rows.sign)) if rows.sign[r] > 0]
+    return float(np.mean(mass)) if mass else float("nan")
 
 
 def run(name: str):
     spec = VARIANTS[name]
     start = time.perf_counter()
-    if isinstance(spec, str):  # start from the default 1T/1P model, which does attend to activations
+    env = ENV
+    if spec == "1T1P":
+        env = TriggersConfig(8, 1, 1)
+        trained = source_model(env, "default", 0, progress=False)
+    elif isinstance(spec, str):  # start from the default 1T/1P model, which does attend to activations
         init = source_model(TriggersConfig(8, 1, 1), "default", 0, progress=False).model.state_dict()
         data = load_or_collect(DatasetConfig(env=ENV, n_trajectories=4000, seed=0, split="train"))
         weights = {"class_weights": BALANCED} if spec == "warm-balanced" else {}
@@ -44,14 +57,16 @@ def run(name: str):
                         progress=False, initial_state=init)
     else:
         trained = source_model(ENV, "default", 0, progress=False, **spec)
-    heldout = load_or_collect(DatasetConfig(env=ENV, n_trajectories=1000, seed=0, split="heldout"))
+    heldout = load_or_collect(DatasetConfig(env=env, n_trajectories=1000, seed=0, split="heldout"))
+    rows = credit_rows(trained.model, heldout)
     try:
-        scores = credit_scores(credit_rows(trained.model, heldout), heldout.activated, 0.2)
+        scores = credit_scores(rows, heldout.activated, 0.2)
         credit = (f"precision {scores.precision:.2f} recall {scores.recall:.2f} rows {scores.n_rows:3d}/"
                   f"{scores.n_positive_rewards} AP {scores.average_precision:.3f}")
     except ValueError as err:  # no correct +1 prediction: nothing to score
         credit = str(err).split(":")[0]
     val = trained.history.loc[trained.history["val_loss"].idxmin()]
+    credit += f" | attention on activations (all +1 rows) {attention_on_activations(rows, heldout):.2f}"
     print(f"{name:50s} {credit} | best-epoch validation +1 precision "
           f"{val['precision_pos']:.2f} recall {val['recall_pos']:.2f} | {time.perf_counter() - start:.0f} s",
           flush=True)
