@@ -176,6 +176,19 @@ def test_interrupted_training_resumes_to_the_same_model(tmp_path, monkeypatch):
     assert np.array_equal(whole.confusion, resumed.confusion)
 
 
+def test_warm_start_begins_from_the_given_weights():
+    data = _toy_dataset()
+    cfg = ModelConfig(d_model=16, d_ff=16)
+    torch.manual_seed(123)
+    start = {k: v.clone() for k, v in RewardModel(cfg).state_dict().items()}
+    warm = train(data, cfg, TrainConfig(max_epochs=1, batch_size=8, lr=1e-12), progress=False, device="cpu",
+                 initial_state=start)
+    cold = train(data, cfg, TrainConfig(max_epochs=1, batch_size=8, lr=1e-12), progress=False, device="cpu")
+    w = warm.model.state_dict()
+    assert all(torch.allclose(w[k], start[k], atol=1e-6) for k in start)
+    assert not torch.allclose(cold.model.state_dict()["head.weight"], start["head.weight"], atol=1e-3)
+
+
 def test_load_or_train_removes_its_resume_point(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
     trained = load_or_train(_toy_dataset(), ModelConfig(d_model=16, d_ff=16), TrainConfig(max_epochs=2, batch_size=8),
