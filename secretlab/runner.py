@@ -81,10 +81,16 @@ def default_kernel() -> str:
 
 def run_notebook(path: Path, out: Path, profile: str, seed: int = 0, kernel: str | None = None,
                  progress: bool = True, extra_parameters: dict | None = None) -> NotebookOutcome:
-    """Execute one notebook into ``out/<stem>.ipynb``; never raises on a failing cell."""
+    """Execute one notebook into ``out/<stem>.ipynb``; never raises on a failing cell.
+
+    ``out`` is resolved against the caller's working directory: the notebook itself runs
+    in ``notebooks/`` (papermill ``cwd``), where a relative ``output_dir`` would point elsewhere.
+    """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
     executed = out / path.name
     params = {"profile": profile, "seed": seed, "output_dir": str(out), **(extra_parameters or {})}
     start = time.time()

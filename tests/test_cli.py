@@ -63,6 +63,21 @@ def test_failing_notebook_exits_nonzero_and_names_notebook_and_cell(tmp_path):
     assert "97_other_profile" not in summary["notebooks"]
 
 
+def test_run_notebook_hands_the_notebook_an_absolute_output_dir(tmp_path, monkeypatch):
+    """The notebook runs with cwd notebooks/, so a relative output folder must be resolved first."""
+    import papermill as pm
+
+    from secretlab.runner import list_notebooks, run_notebook
+
+    seen = {}
+    monkeypatch.setattr(pm, "execute_notebook", lambda src, dst, parameters, **kw: seen.update(parameters, dst=dst))
+    monkeypatch.chdir(tmp_path)
+    outcome = run_notebook(list_notebooks()[0], Path("relative/out"), profile="smoke")
+    assert outcome.ok
+    assert seen["output_dir"] == str(tmp_path / "relative" / "out")
+    assert seen["dst"].startswith(str(tmp_path / "relative" / "out"))
+
+
 def test_only_with_an_unknown_name_is_a_clear_error():
     proc = cli("reproduce", "--only", "nonexistent", check=False)
     assert proc.returncode == 2 and "--only 'nonexistent' matches no notebook" in proc.stderr
