@@ -11,10 +11,11 @@ and several arms of tabular Q-learning in every target maze:
 - ``q_learning_ideal_credit``: the paper's estimator φ̂ on the same D, but with the
   attention rows of a *perfect* model (:func:`secretlab.shaping.ideal_credit_rows`) —
   a diagnostic that separates the shaping mechanism from the model's quality;
-- ``q_learning_secret_cumulative``: an extension, not the paper: the same SECRET
-  credit rows, but each state gets the mean credit the trajectory *carried into*
-  it (``forward="cumulative", normalise="visits"``), a step-shaped potential
-  instead of the paper's bump (see docs/shaping.md for why that matters);
+- ``q_learning_secret_cumulative``: an extension, not the paper: SECRET's credit
+  rows of correct **+1** predictions (whatever ``credit_signs`` says), with each
+  state getting the mean credit the trajectory *carried into* it
+  (``forward="cumulative", normalise="visits", signs="positive"``), a step-shaped
+  potential instead of the paper's bump (see docs/shaping.md for why both matter);
 - ``q_learning_secret_D{n}``: SECRET with another |D| (the sensitivity study).
 
 Every (arm, maze, seed) agent trains in ONE batched Q-learning run
@@ -224,8 +225,10 @@ def target_potentials(model: Any, config: TransferConfig, mazes: np.ndarray,
         for n in config.d_values:
             pots[n].append(potential_from_rows(rows, data, config.target, int(maze), config.gamma, n_trajectories=n,
                                                signs=config.credit_signs))
+        # The extension carries only +1 credit: carried −1 credit makes φ negative on every state before a
+        # failure, and a negative φ pays (1 − γ)|φ| per wall bump (the self-loop trap, docs/shaping.md §5).
         pots.setdefault("cumulative", []).append(potential_from_rows(
-            rows, data, config.target, int(maze), config.gamma, n_trajectories=n_main, signs=config.credit_signs,
+            rows, data, config.target, int(maze), config.gamma, n_trajectories=n_main, signs="positive",
             forward="cumulative", normalise="visits"))
     return pots, steps, meta
 
@@ -463,7 +466,7 @@ def paper_comparison(js: dict[str, Any], experiment: str, target_speedup: float 
                      "paper": None, "ours": ci(js[CUMULATIVE]) + (
                          "" if spc.get("point") is None else f"; speed-up {spc['point']:.2f} "
                                                              f"[{_fmt(spc['lo'], 2)}, {_fmt(spc['hi'], 2)}]"),
-                     "note": "same credit rows, forwarded cumulatively and visit-normalised (not the paper's φ̂)"})
+                     "note": "correct +1 credit rows only, forwarded cumulatively and visit-normalised (not the paper's φ̂)"})
     if IDEAL in js:
         rows.append({"quantity": f"{experiment}: episodes to 80%, ideal-credit shaping", "paper": None,
                      "ours": ci(js[IDEAL]), "note": "paper's φ̂ estimator on the same D with perfect attention "
