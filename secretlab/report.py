@@ -79,15 +79,21 @@ def build_summary(result: "ReproduceResult") -> dict[str, Any]:
 
 
 def render_report(summary: dict[str, Any]) -> str:
+    earlier = [stem for stem, e in summary["notebooks"].items() if e.get("earlier_run")]
+    provenance = ("Every number below was measured by this run" if not earlier else
+                  "Every number below was measured by a run of this profile: this one, or, for the notebooks "
+                  "marked *earlier run*, an earlier run into the same folder")
     lines = [
         "# secretlab reproduction report",
         "",
         f"Profile **{summary['profile']}**, finished {summary['finished']}, "
         f"total {summary['total_runtime_s']:.0f} s, Python {summary['python']}. "
-        "Every number below was measured by this run; the paper's value stands beside it.",
+        f"{provenance}; the paper's value stands beside it.",
         "",
         markdown_table([
-            {"notebook": stem, "status": "ok" if e["ok"] else f"FAILED (cell {e.get('failed_cell')})",
+            {"notebook": stem,
+             "status": (("ok" if e["ok"] else f"FAILED (cell {e.get('failed_cell')})")
+                        + (" (earlier run)" if e.get("earlier_run") else "")),
              "runtime (s)": e["runtime_s"]}
             for stem, e in summary["notebooks"].items()
         ]),

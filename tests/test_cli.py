@@ -61,6 +61,9 @@ def test_failing_notebook_exits_nonzero_and_names_notebook_and_cell(tmp_path):
     assert summary["ok"] is False and summary["notebooks"]["99_broken"]["failed_cell"] is not None
     assert summary["notebooks"]["98_earlier"]["earlier_run"] is True
     assert "97_other_profile" not in summary["notebooks"]
+    report = (tmp_path / "out" / "REPORT.md").read_text()
+    assert "| 98_earlier | ok (earlier run) |" in report and "| 99_broken | FAILED" in report
+    assert "an earlier run into the same folder" in report
 
 
 def test_run_notebook_hands_the_notebook_an_absolute_output_dir(tmp_path, monkeypatch):
