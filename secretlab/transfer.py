@@ -12,7 +12,7 @@ and several arms of tabular Q-learning in every target maze:
   attention rows of a *perfect* model (:func:`secretlab.shaping.ideal_credit_rows`) —
   a diagnostic that separates the shaping mechanism from the model's quality;
 - ``q_learning_secret_cumulative``: an extension, not the paper: SECRET's credit
-  rows of correct **+1** predictions (whatever ``credit_signs`` says), with each
+  rows of correct **+1** predictions (``cumulative_signs``, whatever ``credit_signs`` says), with each
   state getting the mean credit the trajectory *carried into* it
   (``forward="cumulative", normalise="visits", signs="positive"``), a step-shaped
   potential instead of the paper's bump (see docs/shaping.md for why both matter);
@@ -76,6 +76,8 @@ class TransferConfig:
     """Run the perfect-attention arm (paper's φ̂ estimator fed with ideal credit rows)."""
     cumulative: bool = True
     """Run the extension arm with carried-credit (cumulative, visit-normalised) forwarding."""
+    cumulative_signs: str = "positive"
+    """Credit rows the extension carries: 'positive' (correct +1 only; default) or 'nonzero' (±1: sets a trap)."""
     seed: int = 0
     """Picks the target mazes, the D trajectories and the Q-learning draws."""
 
@@ -91,8 +93,9 @@ class TransferConfig:
             raise ValueError(f"sensitivity must list |D| values >= 1, got {self.sensitivity}")
         if self.bucket > self.n_episodes:
             raise ValueError(f"bucket must be <= n_episodes={self.n_episodes}, got {self.bucket}")
-        if self.credit_signs not in ("nonzero", "positive"):
-            raise ValueError(f"credit_signs must be 'nonzero' or 'positive', got {self.credit_signs!r}")
+        for name in ("credit_signs", "cumulative_signs"):
+            if getattr(self, name) not in ("nonzero", "positive"):
+                raise ValueError(f"{name} must be 'nonzero' or 'positive', got {getattr(self, name)!r}")
         if not 0 < self.threshold <= 1:
             raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
 
@@ -228,8 +231,8 @@ def target_potentials(model: Any, config: TransferConfig, mazes: np.ndarray,
         # The extension carries only +1 credit: carried −1 credit makes φ negative on every state before a
         # failure, and a negative φ pays (1 − γ)|φ| per wall bump (the self-loop trap, docs/shaping.md §5).
         pots.setdefault("cumulative", []).append(potential_from_rows(
-            rows, data, config.target, int(maze), config.gamma, n_trajectories=n_main, signs="positive",
-            forward="cumulative", normalise="visits"))
+            rows, data, config.target, int(maze), config.gamma, n_trajectories=n_main,
+            signs=config.cumulative_signs, forward="cumulative", normalise="visits"))
     return pots, steps, meta
 
 

@@ -144,3 +144,5 @@ def test_transfer_driver_end_to_end_tiny():
         assert res.lengths[arm].min() >= 1
     with pytest.raises(ValueError, match="credit_signs"):
         TransferConfig(credit_signs="all")
+    with pytest.raises(ValueError, match="cumulative_signs.*nonzero.*positive"):
+        TransferConfig(cumulative_signs="negative")
