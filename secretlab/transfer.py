@@ -12,10 +12,10 @@ and several arms of tabular Q-learning in every target maze:
   attention rows of a *perfect* model (:func:`secretlab.shaping.ideal_credit_rows`) —
   a diagnostic that separates the shaping mechanism from the model's quality;
 - ``q_learning_secret_cumulative``: an extension, not the paper: SECRET's credit
-  rows of correct **+1** predictions (``cumulative_signs``, whatever ``credit_signs`` says), with each
-  state getting the mean credit the trajectory *carried into* it
-  (``forward="cumulative", normalise="visits", signs="positive"``), a step-shaped
-  potential instead of the paper's bump (see docs/shaping.md for why both matter);
+  rows of correct **+1** predictions by default (``cumulative_signs``, independent of
+  ``credit_signs``), with each state getting the mean credit the trajectory *carried
+  into* it (``forward="cumulative", normalise="visits"``), a step-shaped potential
+  instead of the paper's bump (see docs/shaping.md for why both matter);
 - ``q_learning_secret_D{n}``: SECRET with another |D| (the sensitivity study).
 
 Every (arm, maze, seed) agent trains in ONE batched Q-learning run
@@ -228,7 +228,7 @@ def target_potentials(model: Any, config: TransferConfig, mazes: np.ndarray,
         for n in config.d_values:
             pots[n].append(potential_from_rows(rows, data, config.target, int(maze), config.gamma, n_trajectories=n,
                                                signs=config.credit_signs))
-        # The extension carries only +1 credit: carried −1 credit makes φ negative on every state before a
+        # By default the extension carries only +1 credit: carried −1 credit makes φ negative on every state before a
         # failure, and a negative φ pays (1 − γ)|φ| per wall bump (the self-loop trap, docs/shaping.md §5).
         pots.setdefault("cumulative", []).append(potential_from_rows(
             rows, data, config.target, int(maze), config.gamma, n_trajectories=n_main,
