@@ -120,7 +120,7 @@ def test_replay_buffers_are_per_network_and_wrap():
     # slots hold t = 3, 4, 2 (t = 0, 1 overwritten)
     assert sorted(buf.rewards[0].tolist()) == [2.0, 3.0, 4.0]
     assert sorted(buf.rewards[1].tolist()) == [-4.0, -3.0, -2.0]
-    obs, act, rew, nxt, term = buf.sample(8, np.random.default_rng(0))
+    obs, act, rew, nxt, term = buf.sample(8, torch.Generator().manual_seed(0))
     assert obs.shape == (2, 8, 3, 5, 5) and act.shape == (2, 8)
     assert (rew[0] >= 0).all() and (rew[1] <= 0).all()  # network 1 never sees network 0's data
     assert torch.equal(obs[0, :, 0, 0, 0].float(), rew[0])

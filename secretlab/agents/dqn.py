@@ -165,6 +165,11 @@ class SeedBatchedQ:
     convolution (``groups=S``) and the dense layers as one batched matmul; on this
     CPU that beat ``torch.vmap(functional_call)`` by ~2x when acting (batch 1) and
     tied when training (measured with S=20; see ``docs/dqn.md``).
+
+    Storage: every weight of every network lives in ONE flat parameter ``flat``;
+    ``params`` are ``(S, ...)`` views of it, so the optimizer updates all networks
+    with a handful of element-wise ops on one tensor instead of ten (measured: the
+    RMSProp step of 10 networks took ~0.9 ms on ten tensors, ~0.3-0.7 ms on one).
     """
 
     def __init__(self, networks: Sequence[QNetwork], device: str | torch.device = "cpu") -> None:
@@ -176,18 +181,22 @@ class SeedBatchedQ:
         self.grid_size, self.n_actions = sizes.pop()
         self.device = torch.device(device)
         params, _ = stack_module_state([n.to(self.device) for n in networks])
-        self.params = {k: nn.Parameter(v.detach().clone()) for k, v in params.items()}
+        self.shapes = {k: v.shape for k, v in params.items()}
+        self.flat = nn.Parameter(torch.cat([v.detach().reshape(-1) for v in params.values()]))
+        self.params = unflatten(self.flat, self.shapes)
+        """The stacked parameters ``(S, ...)``: views of ``flat``, made once (gradients flow to ``flat``;
+        in-place optimizer steps on ``flat`` show through)."""
 
     @property
     def n_networks(self) -> int:
-        return next(iter(self.params.values())).shape[0]
+        return next(iter(self.shapes.values()))[0]
 
     def __call__(self, obs: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         return batched_forward(self.params if params is None else params, obs.to(self.device))
 
     def detached_copy(self) -> dict[str, torch.Tensor]:
         """A frozen copy of the stacked parameters (the target network)."""
-        return {k: v.detach().clone() for k, v in self.params.items()}
+        return unflatten(self.flat.detach().clone(), self.shapes)
 
     def state_dict_of(self, i: int) -> dict[str, torch.Tensor]:
         """Network ``i`` as a plain :class:`QNetwork` state dict."""
@@ -202,14 +211,24 @@ class SeedBatchedQ:
         return {k: v.detach().cpu().clone() for k, v in self.params.items()}
 
 
+def unflatten(flat: torch.Tensor, shapes: dict[str, torch.Size]) -> dict[str, torch.Tensor]:
+    """Views of a flat tensor with the given shapes, in order (one slice each)."""
+    views, start = {}, 0
+    for k, shape in shapes.items():
+        views[k] = flat[start:start + shape.numel()].view(shape)
+        start += shape.numel()
+    return views
+
+
 def batched_forward(params: dict[str, torch.Tensor], obs: torch.Tensor) -> torch.Tensor:
     """:meth:`QNetwork.forward` for S stacked networks: obs (S, B, 3, H, W) -> Q (S, B, A).
 
     The S networks' channels sit side by side (B, S·C, H, W) so one grouped conv
-    applies network i's filters to network i's channels only.
+    applies network i's filters to network i's channels only. Activations are
+    channels-last in memory (``(B, H, W, S·C)``; ~10% faster grouped convs on this CPU).
     """
-    n_nets, batch = obs.shape[:2]
-    h = obs.float().transpose(0, 1).reshape(batch, n_nets * obs.shape[2], *obs.shape[3:])
+    n_nets, batch, _, height, width = obs.shape
+    h = obs.permute(1, 3, 4, 0, 2).reshape(batch, height, width, -1).float().permute(0, 3, 1, 2)
     for name, stride in (("conv1", 2), ("conv2", 1), ("conv3", 1)):
         w = params[f"{name}.weight"]
         h = F.relu(F.conv2d(h, w.reshape(-1, *w.shape[2:]), params[f"{name}.bias"].reshape(-1),
@@ -273,7 +292,7 @@ def _grid_sizes_of(n_features: int) -> list[int]:
 class ReplayBuffers:
     """One preallocated replay buffer per network, all filled in lock-step.
 
-    Arrays: ``obs`` / ``next_obs`` (S, capacity, 3, size, size) uint8; ``actions``
+    Tensors: ``obs`` / ``next_obs`` (S, capacity, 3, size, size) uint8; ``actions``
     (S, capacity) int64; ``rewards`` (S, capacity) float32 (the TRAINING reward,
     shaped if the network is shaped); ``terminated`` (S, capacity) bool.
     """
@@ -286,30 +305,35 @@ class ReplayBuffers:
         self.rewards = torch.zeros((n_networks, capacity), dtype=torch.float32)
         self.terminated = torch.zeros((n_networks, capacity), dtype=torch.bool)
         self.capacity, self.pos, self.size = capacity, 0, 0
-        self._rows = torch.arange(n_networks)[:, None]
+        self._offsets = torch.arange(n_networks)[:, None] * capacity  # row i starts at i·capacity
 
-    def add(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray,
-            terminated: np.ndarray) -> None:
-        """Store one transition per network; arrays have leading shape (S,)."""
+    def add(self, obs, actions, rewards, next_obs, terminated) -> None:
+        """Store one transition per network; arrays or tensors with leading shape (S,)."""
         p = self.pos
-        self.obs[:, p] = torch.from_numpy(obs)
-        self.next_obs[:, p] = torch.from_numpy(next_obs)
-        self.actions[:, p] = torch.from_numpy(np.asarray(actions, dtype=np.int64))
-        self.rewards[:, p] = torch.from_numpy(np.asarray(rewards, dtype=np.float32))
-        self.terminated[:, p] = torch.from_numpy(np.asarray(terminated, dtype=bool))
+        self.obs[:, p] = torch.as_tensor(obs)
+        self.next_obs[:, p] = torch.as_tensor(next_obs)
+        self.actions[:, p] = torch.as_tensor(actions)
+        self.rewards[:, p] = torch.as_tensor(rewards)
+        self.terminated[:, p] = torch.as_tensor(terminated)
         self.pos = (p + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
-    def sample(self, batch_size: int, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
-        """Independent uniform indices per network: tensors with leading shape (S, batch_size)."""
-        idx = torch.from_numpy(rng.integers(0, self.size, size=(self._rows.shape[0], batch_size)))
-        r = self._rows
-        return self.obs[r, idx], self.actions[r, idx], self.rewards[r, idx], self.next_obs[r, idx], \
-            self.terminated[r, idx]
+    def sample(self, batch_size: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, ...]:
+        """Independent uniform indices per network: tensors with leading shape (S, batch_size).
+
+        One flat gather per array: network i's index j becomes ``i·capacity + j``.
+        """
+        n = self._offsets.shape[0]
+        idx = (torch.randint(0, self.size, (n, batch_size), generator=generator) + self._offsets).view(-1)
+
+        def take(x: torch.Tensor) -> torch.Tensor:
+            return x.flatten(0, 1).index_select(0, idx).view(n, batch_size, *x.shape[2:])
+
+        return take(self.obs), take(self.actions), take(self.rewards), take(self.next_obs), take(self.terminated)
 
 
 def make_optimizer(q: SeedBatchedQ, cfg: DQNConfig) -> torch.optim.Optimizer:
-    return torch.optim.RMSprop(list(q.params.values()), lr=cfg.learning_rate, alpha=cfg.rmsprop_alpha,
+    return torch.optim.RMSprop([q.flat], lr=cfg.learning_rate, alpha=cfg.rmsprop_alpha,
                                eps=cfg.rmsprop_eps, centered=cfg.rmsprop_centered)
 
 
@@ -448,6 +472,7 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
     obs = env.reset(seeds=draw_mazes(all_envs))
     ep_return = np.zeros(S, np.float64)
     log: list[tuple[np.ndarray, ...]] = []
+    replay_rng = torch.Generator().manual_seed(seed)
     started = time.perf_counter()
     for step in range(cfg.total_steps):
         # --- act: ε-greedy, one batched forward for every network
@@ -455,15 +480,15 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
             actions = rng.integers(0, N_ACTIONS, size=S)
         else:
             epsilon = float(linear_schedule(cfg.start_e, cfg.end_e, cfg.exploration_steps, step))
-            with torch.no_grad():
+            with torch.inference_mode():
                 greedy = q(torch.from_numpy(obs)[:, None])[:, 0].argmax(-1).cpu().numpy()
             explore = rng.random(S) < epsilon
             actions = np.where(explore, rng.integers(0, N_ACTIONS, size=S), greedy)
-        state_before = env.state
+        state_before = env.state if shaping is not None else None
         out = env.step(actions)
         train_reward = out.reward
         if shaping is not None:  # potential-based shaping (Ng et al., 1999)
-            train_reward = out.reward + shaping(state_before, out.state, out.terminated)
+            train_reward = (out.reward + shaping(state_before, out.state, out.terminated)).astype(np.float32)
         buffers.add(obs, actions, train_reward, out.obs, out.terminated)
         ep_return += out.reward
         done = out.terminated | out.truncated
@@ -475,7 +500,7 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
             obs = env.reset(seeds=draw_mazes(done), mask=done)
         # --- learn
         if step >= cfg.learning_starts and step % cfg.train_frequency == 0:
-            update_step(q, target_params, optimizer, buffers.sample(cfg.batch_size, rng), cfg)
+            update_step(q, target_params, optimizer, buffers.sample(cfg.batch_size, replay_rng), cfg)
         if (step + 1) % cfg.target_update_interval == 0:
             target_params = q.detached_copy()
     seconds = time.perf_counter() - started

@@ -7,6 +7,10 @@ Both train the paper's Q-network with batch 32, one update every 4 steps, on
 8×8 Triggers (1 trigger, 1 prize, inverted controls) with full-grid observations;
 the timed window includes acting, env stepping, replay and the gradient steps
 (learning starts after a short random prefill, as in training).
+
+The machine is shared, so single runs swing (SB3 alone measured 220-645 steps/s
+from one run to the next): the two are measured INTERLEAVED, ours then SB3, a
+few times after one untimed warm-up each, and the figures are the medians.
 """
 from __future__ import annotations
 
@@ -55,10 +59,15 @@ def _sb3(steps: int) -> float:
 
 
 def bench_dqn(quick: bool) -> list[Measurement]:
-    steps_ours, steps_sb3 = (400, 400) if quick else (3000, 3000)
-    ours = _ours(steps_ours)
-    sb3 = _sb3(steps_sb3)
+    steps, repeats = (400, 3) if quick else (3000, 5)
+    _ours(100), _sb3(100)  # warm-up: imports, oneDNN kernel selection
+    ours, sb3 = [], []
+    for _ in range(repeats):
+        ours.append(_ours(steps))
+        sb3.append(_sb3(steps))
     return [rate_measurement(
-        "dqn_env_steps_per_s_per_seed", ours, "Stable-Baselines3 DQN (1 seed per run)", sb3, "steps/s",
-        note=f"{N_SEEDS} seeds batched, {steps_ours} steps each; SB3 {steps_sb3} steps; same net, batch 32, "
-             f"train every 4 steps")]
+        "dqn_env_steps_per_s_per_seed", float(np.median(ours)), "Stable-Baselines3 DQN (1 seed per run)",
+        float(np.median(sb3)), "steps/s",
+        note=f"medians of {repeats} interleaved runs of {steps} steps (ours: {N_SEEDS} seeds batched, "
+             f"{min(ours):.0f}-{max(ours):.0f}; SB3: {min(sb3):.0f}-{max(sb3):.0f}); same net, batch 32, "
+             f"train every 4 steps, one torch thread")]
