@@ -48,6 +48,12 @@ def maze_seeds(split: Split, seed: int, n: int) -> np.ndarray:
     return _SPLIT_OFFSET[split] + seed * _SEED_STRIDE + np.arange(n, dtype=np.int64)
 
 
+def seed_block(split: Split, seed: int) -> tuple[int, int]:
+    """[lo, hi) of the maze seeds a split/seed pair can ever use (what :func:`maze_seeds` draws from)."""
+    lo = int(maze_seeds(split, seed, 1)[0])
+    return lo, lo + _SEED_STRIDE
+
+
 @dataclass(frozen=True)
 class DatasetConfig:
     """What identifies a dataset (and its cache entry)."""
@@ -64,6 +70,11 @@ class DatasetConfig:
     """If set, every episode runs in this one maze (the target side of transfer)."""
     policy: str = "uniform_random"
     """Name of the policy (part of the cache key; custom callables pass their own)."""
+    success_share: float | None = None
+    """Share of the kept episodes that contain a +1 (None: whatever the policy gives). The paper trains
+    SECRET on "a dataset of trajectories which contains a certain proportion of successful trajectories"
+    (§2.1): episodes are rolled out on consecutive maze seeds of the split and kept by outcome only
+    (rewards, never the trigger flags) until both quotas are met."""
 
     def __post_init__(self) -> None:
         if isinstance(self.n_trajectories, bool) or not isinstance(self.n_trajectories, (int, np.integer)) \
@@ -71,6 +82,12 @@ class DatasetConfig:
             raise ValueError(f"n_trajectories must be an integer >= 1, got {self.n_trajectories!r}")
         if self.split not in _SPLIT_OFFSET:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        if self.success_share is not None:
+            if isinstance(self.success_share, bool) or not isinstance(self.success_share, (int, float)) \
+                    or not 0.0 <= float(self.success_share) <= 1.0:
+                raise ValueError(f"success_share must be None or a number in [0, 1], got {self.success_share!r}")
+            if self.fixed_maze_seed is not None:
+                raise ValueError("success_share needs fresh mazes: use it with fixed_maze_seed=None")
 
 
 @dataclass
@@ -195,6 +212,11 @@ def _config_from_dict(d: dict) -> DatasetConfig:
 
 
 # ------------------------------------------------------------------ collection
+#: With ``success_share``, give up after this many episodes per kept trajectory (a scenario whose
+#: random policy almost never succeeds would otherwise loop for hours).
+MAX_EPISODES_PER_KEPT = 400
+
+
 def collect(
     config: DatasetConfig,
     policy: Policy | None = None,
@@ -205,59 +227,108 @@ def collect(
 
     Episodes run in batches of ``batch_size`` mazes on :class:`BatchedTriggers`;
     finished episodes stay frozen (masked) until the whole batch is done.
-    Deterministic given ``config`` and ``batch_size``.
+    With ``config.success_share`` set, batches run on consecutive maze seeds of the
+    split and episodes are kept by outcome (contains a +1 or not) until both quotas
+    are met; kept episodes stay in seed order. Deterministic given ``config`` and
+    ``batch_size``.
     """
     policy = uniform_random_policy if policy is None else policy
-    env_cfg = config.env
-    N, T = config.n_trajectories, env_cfg.horizon
+    N = config.n_trajectories
+    rng = np.random.default_rng([config.seed, _SPLIT_OFFSET[config.split] // 10**15, 7])
     if config.fixed_maze_seed is not None:
         seeds = np.full(N, int(config.fixed_maze_seed), dtype=np.int64)
-    else:
+    elif config.success_share is None:
         seeds = maze_seeds(config.split, config.seed, N)
-    rng = np.random.default_rng([config.seed, _SPLIT_OFFSET[config.split] // 10**15, 7])
-
-    obs = np.zeros((N, T, 3, 3, 3), np.uint8)
-    actions = np.full((N, T), -1, np.int64)
-    rewards = np.zeros((N, T), np.float32)
-    states = np.full((N, T + 1), -1, np.int64)
-    activated = np.zeros((N, T), bool)
-    lengths = np.zeros(N, np.int64)
-    terminated = np.zeros(N, bool)
-    layouts = []
-
+    else:
+        return _collect_by_outcome(config, policy, rng, batch_size, progress)
     starts = range(0, N, batch_size)
     if progress:
         from tqdm.auto import tqdm
 
         starts = tqdm(starts, desc="collect", unit="batch")
-    for start in starts:
-        stop = min(start + batch_size, N)
-        env = BatchedTriggers(env_cfg, stop - start, obs_mode="crop")
-        o = env.reset(seeds=seeds[start:stop])
-        layouts.append(env.layouts)
-        alive = np.ones(stop - start, bool)
-        rows = np.arange(start, stop)
-        states[rows, 0] = env.state
-        for t in range(T):
-            a = np.asarray(policy(o, env.state, rng), dtype=np.int64)
-            a = np.where(alive, a, 0)  # frozen envs still step; their outputs are discarded
-            step = env.step(a)
-            live = rows[alive]
-            obs[live, t] = o[alive]
-            actions[live, t] = a[alive]
-            rewards[live, t] = step.reward[alive]
-            activated[live, t] = step.activated[alive]
-            states[live, t + 1] = step.state[alive]
-            done = alive & (step.terminated | step.truncated)
-            lengths[rows[done]] = t + 1
-            terminated[rows[done]] = step.terminated[done]
-            alive &= ~done
-            if not alive.any():
-                break
-            o = step.obs
-    stacked = Layout(*(np.concatenate(parts) for parts in zip(*layouts)))
-    return TrajectoryDataset(config, obs, actions, rewards, states, activated, lengths,
-                             terminated, seeds, stacked)
+    parts = [_rollout(config.env, seeds[start:start + batch_size], policy, rng) for start in starts]
+    return _dataset(config, parts)
+
+
+def _collect_by_outcome(config: DatasetConfig, policy: Policy, rng: np.random.Generator, batch_size: int,
+                        progress: bool) -> TrajectoryDataset:
+    """``collect`` for ``success_share``: keep episodes by outcome until both quotas are met."""
+    N = config.n_trajectories
+    want = {True: int(round(float(config.success_share) * N))}
+    want[False] = N - want[True]
+    parts, rolled = [], 0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=N, desc="collect (by outcome)", unit="episode")
+    while want[True] > 0 or want[False] > 0:
+        if rolled >= MAX_EPISODES_PER_KEPT * N:
+            raise ValueError(
+                f"success_share={config.success_share}: after {rolled} episodes of {config.env} the policy "
+                f"still misses {want[True]} episodes with a +1 and {want[False]} without; lower success_share "
+                f"or use a better policy")
+        seeds = maze_seeds(config.split, config.seed, rolled + batch_size)[rolled:]
+        part = _rollout(config.env, seeds, policy, rng)
+        rolled += batch_size
+        success = (part["rewards"] > 0).any(1)
+        keep = np.zeros(len(success), bool)
+        for outcome in (True, False):
+            index = np.flatnonzero(success == outcome)[: want[outcome]]
+            keep[index] = True
+            want[outcome] -= len(index)
+        parts.append({k: v[keep] for k, v in part.items()})
+        if bar is not None:
+            bar.update(int(keep.sum()))
+    if bar is not None:
+        bar.close()
+    return _dataset(config, parts)
+
+
+def _rollout(env_cfg: TriggersConfig, seeds: np.ndarray, policy: Policy, rng: np.random.Generator
+             ) -> dict[str, np.ndarray]:
+    """One batch of episodes, one per maze seed: the padded per-episode arrays of a dataset."""
+    B, T = len(seeds), env_cfg.horizon
+    obs = np.zeros((B, T, 3, 3, 3), np.uint8)
+    actions = np.full((B, T), -1, np.int64)
+    rewards = np.zeros((B, T), np.float32)
+    states = np.full((B, T + 1), -1, np.int64)
+    activated = np.zeros((B, T), bool)
+    lengths = np.zeros(B, np.int64)
+    terminated = np.zeros(B, bool)
+    env = BatchedTriggers(env_cfg, B, obs_mode="crop")
+    o = env.reset(seeds=seeds)
+    layout = env.layouts  # before any step: the maze as drawn
+    alive = np.ones(B, bool)
+    rows = np.arange(B)
+    states[:, 0] = env.state
+    for t in range(T):
+        a = np.asarray(policy(o, env.state, rng), dtype=np.int64)
+        a = np.where(alive, a, 0)  # frozen envs still step; their outputs are discarded
+        step = env.step(a)
+        live = rows[alive]
+        obs[live, t] = o[alive]
+        actions[live, t] = a[alive]
+        rewards[live, t] = step.reward[alive]
+        activated[live, t] = step.activated[alive]
+        states[live, t + 1] = step.state[alive]
+        done = alive & (step.terminated | step.truncated)
+        lengths[done] = t + 1
+        terminated[done] = step.terminated[done]
+        alive &= ~done
+        if not alive.any():
+            break
+        o = step.obs
+    return {"obs": obs, "actions": actions, "rewards": rewards, "states": states, "activated": activated,
+            "lengths": lengths, "terminated": terminated, "maze_seeds": np.asarray(seeds, np.int64),
+            "layout_agent": layout.agent, "layout_triggers": layout.triggers, "layout_prizes": layout.prizes}
+
+
+def _dataset(config: DatasetConfig, parts: list[dict[str, np.ndarray]]) -> TrajectoryDataset:
+    a = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return TrajectoryDataset(config, a["obs"], a["actions"], a["rewards"], a["states"], a["activated"],
+                             a["lengths"], a["terminated"], a["maze_seeds"],
+                             Layout(a["layout_agent"], a["layout_triggers"], a["layout_prizes"]))
 
 
 def load_or_collect(config: DatasetConfig, progress: bool = False, refresh: bool = False) -> TrajectoryDataset:

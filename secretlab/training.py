@@ -14,6 +14,7 @@ steps long on average in a T = 200 array).
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -27,6 +28,9 @@ from secretlab.cache import artifact_path, atomic_path, atomic_write_json, confi
 from secretlab.model import ARCHITECTURE_VERSION, PAPER_CLASS_WEIGHTS, ModelConfig, RewardModel, sequence_loss
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation of the reward model (the paper leaves all of these open)."""
@@ -34,7 +38,11 @@ class TrainConfig:
     batch_size: int = 32
     """Trajectories per gradient step (32: more updates per epoch; the CPU budget is in epochs)."""
     lr: float = 1e-3
-    """Adam learning rate."""
+    """AdamW peak learning rate."""
+    lr_schedule: str = "constant"
+    """"constant", or "cosine": linear warm-up over ``warmup_epochs``, then cosine decay to 0 at ``max_epochs``."""
+    warmup_epochs: float = 0.0
+    """Epochs of linear warm-up from 0 to ``lr`` (both schedules)."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
     max_epochs: int = 12
@@ -60,10 +68,25 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        if not 0.0 <= self.warmup_epochs <= self.max_epochs:
+            raise ValueError(f"warmup_epochs must be in [0, max_epochs={self.max_epochs}], got {self.warmup_epochs}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if len(self.class_weights) != 3 or min(self.class_weights) < 0:
             raise ValueError(f"class_weights must be 3 non-negative numbers, got {self.class_weights}")
+
+
+def learning_rate(config: TrainConfig, progress: float) -> float:
+    """The learning rate after ``progress`` epochs (a float: epoch - 1 + share of its batches done)."""
+    if config.warmup_epochs > 0 and progress < config.warmup_epochs:
+        return config.lr * progress / config.warmup_epochs
+    if config.lr_schedule == "constant":
+        return config.lr
+    span = max(config.max_epochs - config.warmup_epochs, 1e-9)
+    done = min(max((progress - config.warmup_epochs) / span, 0.0), 1.0)
+    return config.lr * 0.5 * (1.0 + math.cos(math.pi * done))
 
 
 @dataclass
@@ -145,7 +168,10 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
         start = time.perf_counter()
         model.train()
         total, count = 0.0, 0
-        for batch in tensors.batches(_bucketed(train_idx, tensors.lengths, train_config, generator), device):
+        order = _bucketed(train_idx, tensors.lengths, train_config, generator)
+        for i, batch in enumerate(tensors.batches(order, device)):
+            for group in optimizer.param_groups:  # a function of the step alone, so a resumed run matches
+                group["lr"] = learning_rate(train_config, epoch - 1 + i / len(order))
             loss = sequence_loss(model(batch.obs, batch.actions, batch.mask)[0], batch.signs, batch.mask,
                                  train_config.class_weights)
             optimizer.zero_grad(set_to_none=True)
@@ -365,8 +391,10 @@ def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, *
 
     Collects ``n_train_trajectories`` random-policy trajectories from the ``train``
     split (``secretlab.data.load_or_collect``) and trains with the profile's
-    ``REWARD_MODEL`` budget. ``overrides`` may set ``n_train_trajectories`` or any
-    :class:`TrainConfig` / :class:`ModelConfig` field; anything else is a ValueError.
+    ``REWARD_MODEL`` budget. ``overrides`` may set ``n_train_trajectories``,
+    ``success_share`` (a number in [0, 1], or ``"natural"`` for the policy's own share; see
+    :class:`secretlab.data.DatasetConfig`) or any :class:`TrainConfig` / :class:`ModelConfig`
+    field; anything else is a ValueError. An override of None keeps the profile's value.
     """
     from secretlab.data import DatasetConfig, load_or_collect
     from secretlab.profiles import reward_model_params
@@ -375,15 +403,17 @@ def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, *
     train_fields = {f.name for f in fields(TrainConfig)}
     model_fields = {f.name for f in fields(ModelConfig)} - {"obs_shape"}
     n_train = params.pop("n_train_trajectories")
+    success_share = params.pop("success_share", None)
+    success_share = None if success_share == "natural" else success_share  # None already means "the profile's"
     unknown = set(params) - train_fields - model_fields
     if unknown:
-        raise ValueError(f"unknown override(s) {sorted(unknown)}; allowed: n_train_trajectories, "
+        raise ValueError(f"unknown override(s) {sorted(unknown)}; allowed: n_train_trajectories, success_share, "
                          f"TrainConfig fields {sorted(train_fields - {'seed'})}, ModelConfig fields "
                          f"{sorted(model_fields)}")
     if "seed" in params:
         raise ValueError("pass the seed as the `seed` argument, not as an override")
-    dataset = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_train), seed=seed, split="train"),
-                              progress=progress)
+    dataset = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_train), seed=seed, split="train",
+                                            success_share=success_share), progress=progress)
     model_config = model_config_for(dataset, **{k: v for k, v in params.items() if k in model_fields})
     train_config = TrainConfig(seed=seed, **{k: v for k, v in params.items() if k in train_fields})
     return load_or_train(dataset, model_config, train_config, progress=progress)

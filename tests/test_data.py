@@ -104,3 +104,41 @@ def test_agent_cells_decode_states():
 def test_bad_dataset_config(kwargs, name):
     with pytest.raises(ValueError, match=name):
         DatasetConfig(**kwargs)
+
+
+def test_success_share_keeps_episodes_by_outcome_only():
+    cfg = DatasetConfig(TriggersConfig(5, 2, 1, max_steps=30), n_trajectories=40, seed=1, success_share=0.25)
+    ds = collect(cfg, batch_size=64)
+    success = (ds.rewards > 0).any(1)
+    assert ds.n == 40 and success.sum() == 10
+    # kept episodes come from consecutive seeds of the train block, in order, and replay exactly
+    assert (np.diff(ds.maze_seeds) > 0).all() and ds.maze_seeds[0] >= maze_seeds("train", 1, 1)[0]
+    natural = collect(DatasetConfig(cfg.env, n_trajectories=int(ds.maze_seeds[-1] - ds.maze_seeds[0]) + 1,
+                                    seed=1))
+    assert natural.summary()["share_positive"] < 0.25  # the share really was raised by the selection
+    again = collect(cfg, batch_size=64)
+    np.testing.assert_array_equal(ds.obs, again.obs)
+    np.testing.assert_array_equal(ds.actions, again.actions)
+    assert (ds.actions[ds.mask] >= 0).all() and (ds.actions[~ds.mask] == -1).all()
+
+
+def test_success_share_zero_and_one():
+    env = TriggersConfig(5, 1, 1, max_steps=30)
+    assert not (collect(DatasetConfig(env, 20, success_share=0.0)).rewards > 0).any()
+    assert (collect(DatasetConfig(env, 20, success_share=1.0)).rewards > 0).any(1).all()
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, "half", True])
+def test_success_share_bad_values(bad):
+    with pytest.raises(ValueError, match="success_share"):
+        DatasetConfig(TriggersConfig(5, 1, 1), 10, success_share=bad)
+
+
+def test_success_share_impossible_quota_is_a_clear_error(monkeypatch):
+    import secretlab.data as data
+
+    monkeypatch.setattr(data, "MAX_EPISODES_PER_KEPT", 2)
+    # 3 triggers in 3 steps can never be followed by a prize: no +1 is possible
+    cfg = DatasetConfig(TriggersConfig(4, 3, 1, max_steps=3), 10, success_share=0.5)
+    with pytest.raises(ValueError, match="success_share=0.5.*lower success_share"):
+        collect(cfg, batch_size=8)

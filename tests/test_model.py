@@ -214,3 +214,19 @@ def test_checkpoint_round_trip_and_mismatch(tmp_path, monkeypatch):
         load_checkpoint(trained.checkpoint, other)
     path = save_checkpoint(trained, tmp_path / "copy.pt")
     assert load_checkpoint(path, data).model_config == cfg
+
+
+def test_learning_rate_schedules():
+    from secretlab.training import TrainConfig, learning_rate
+
+    const = TrainConfig(lr=1e-3, max_epochs=10)
+    assert learning_rate(const, 0.0) == learning_rate(const, 9.9) == 1e-3
+    cos = TrainConfig(lr=1e-3, max_epochs=11, lr_schedule="cosine", warmup_epochs=1)
+    assert learning_rate(cos, 0.0) == 0.0 and learning_rate(cos, 0.5) == pytest.approx(5e-4)
+    assert learning_rate(cos, 1.0) == pytest.approx(1e-3)
+    assert learning_rate(cos, 6.0) == pytest.approx(5e-4)  # half-way through the decay
+    assert learning_rate(cos, 11.0) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="lr_schedule must be one of"):
+        TrainConfig(lr_schedule="step")
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        TrainConfig(max_epochs=3, warmup_epochs=5)
