@@ -165,11 +165,6 @@ class SeedBatchedQ:
     convolution (``groups=S``) and the dense layers as one batched matmul; on this
     CPU that beat ``torch.vmap(functional_call)`` by ~2x when acting (batch 1) and
     tied when training (measured with S=20; see ``docs/dqn.md``).
-
-    Storage: every weight of every network lives in ONE flat parameter ``flat``;
-    ``params`` are ``(S, ...)`` views of it, so the optimizer updates all networks
-    with a handful of element-wise ops on one tensor instead of ten (measured: the
-    RMSProp step of 10 networks took ~0.9 ms on ten tensors, ~0.3-0.7 ms on one).
     """
 
     def __init__(self, networks: Sequence[QNetwork], device: str | torch.device = "cpu") -> None:
@@ -181,22 +176,18 @@ class SeedBatchedQ:
         self.grid_size, self.n_actions = sizes.pop()
         self.device = torch.device(device)
         params, _ = stack_module_state([n.to(self.device) for n in networks])
-        self.shapes = {k: v.shape for k, v in params.items()}
-        self.flat = nn.Parameter(torch.cat([v.detach().reshape(-1) for v in params.values()]))
-        self.params = unflatten(self.flat, self.shapes)
-        """The stacked parameters ``(S, ...)``: views of ``flat``, made once (gradients flow to ``flat``;
-        in-place optimizer steps on ``flat`` show through)."""
+        self.params = {k: nn.Parameter(v.detach().clone()) for k, v in params.items()}
 
     @property
     def n_networks(self) -> int:
-        return next(iter(self.shapes.values()))[0]
+        return next(iter(self.params.values())).shape[0]
 
     def __call__(self, obs: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         return batched_forward(self.params if params is None else params, obs.to(self.device))
 
     def detached_copy(self) -> dict[str, torch.Tensor]:
         """A frozen copy of the stacked parameters (the target network)."""
-        return unflatten(self.flat.detach().clone(), self.shapes)
+        return {k: v.detach().clone() for k, v in self.params.items()}
 
     def state_dict_of(self, i: int) -> dict[str, torch.Tensor]:
         """Network ``i`` as a plain :class:`QNetwork` state dict."""
@@ -211,21 +202,13 @@ class SeedBatchedQ:
         return {k: v.detach().cpu().clone() for k, v in self.params.items()}
 
 
-def unflatten(flat: torch.Tensor, shapes: dict[str, torch.Size]) -> dict[str, torch.Tensor]:
-    """Views of a flat tensor with the given shapes, in order (one slice each)."""
-    views, start = {}, 0
-    for k, shape in shapes.items():
-        views[k] = flat[start:start + shape.numel()].view(shape)
-        start += shape.numel()
-    return views
-
-
 def batched_forward(params: dict[str, torch.Tensor], obs: torch.Tensor) -> torch.Tensor:
     """:meth:`QNetwork.forward` for S stacked networks: obs (S, B, 3, H, W) -> Q (S, B, A).
 
     The S networks' channels sit side by side (B, S·C, H, W) so one grouped conv
     applies network i's filters to network i's channels only. Activations are
-    channels-last in memory (``(B, H, W, S·C)``; ~10% faster grouped convs on this CPU).
+    channels-last in memory (``(B, H, W, S·C)``): oneDNN's grouped convs run faster that way here
+    (the stride-2 first conv ~3.5× faster; docs/dqn.md).
     """
     n_nets, batch, _, height, width = obs.shape
     h = obs.permute(1, 3, 4, 0, 2).reshape(batch, height, width, -1).float().permute(0, 3, 1, 2)
@@ -333,7 +316,7 @@ class ReplayBuffers:
 
 
 def make_optimizer(q: SeedBatchedQ, cfg: DQNConfig) -> torch.optim.Optimizer:
-    return torch.optim.RMSprop([q.flat], lr=cfg.learning_rate, alpha=cfg.rmsprop_alpha,
+    return torch.optim.RMSprop(list(q.params.values()), lr=cfg.learning_rate, alpha=cfg.rmsprop_alpha,
                                eps=cfg.rmsprop_eps, centered=cfg.rmsprop_centered)
 
 
