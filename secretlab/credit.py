@@ -200,6 +200,34 @@ def credit_scores(rows: CreditRows, activated: np.ndarray, threshold: float = 0.
 
 
 # ========================================================================= Figure 3
+def sign_by_activations(rows: CreditRows, activated: np.ndarray) -> "Any":
+    """How the sign predictions depend on the number k of trigger activations before each reward.
+
+    In Triggers a prize gives +1 exactly when every trigger was activated earlier, so the model must
+    *count* activations; this table shows whether it does. ``rows``: every non-zero reward
+    (:func:`credit_rows`); ``activated`` (N, T) bool. Returns a pandas DataFrame indexed by k with
+    ``rewards`` (count), ``true_positive_share`` (share of them that are +1), ``predicted_positive_share``,
+    ``accuracy`` (predicted sign correct) and ``attention_on_activations`` (mean attention mass
+    the row puts on the activation steps).
+    """
+    import pandas as pd
+
+    activated = np.asarray(activated, dtype=bool)
+    if len(rows) == 0:
+        raise ValueError("rows holds no non-zero reward: nothing to tabulate")
+    span = np.arange(activated.shape[1])[None, :] <= rows.step[:, None]  # (R, T): steps i <= t
+    on = activated[rows.traj] & span
+    k = on.sum(1)
+    mass = (rows.attention * on).sum(1)
+    frame = pd.DataFrame({"k": k, "positive": rows.sign > 0, "predicted_positive": rows.pred > 0,
+                          "correct": rows.correct, "mass": mass})
+    table = frame.groupby("k").agg(rewards=("positive", "size"), true_positive_share=("positive", "mean"),
+                                   predicted_positive_share=("predicted_positive", "mean"),
+                                   accuracy=("correct", "mean"), attention_on_activations=("mass", "mean"))
+    table.index.name = "activations before the reward"
+    return table
+
+
 def attention_by_offset(rows: CreditRows, activated: np.ndarray, max_offset: int = 10,
                         max_order: int | None = None) -> dict[str, np.ndarray]:
     """Mean attention vs signed offset (attended step − k-th trigger activation step).
@@ -275,6 +303,8 @@ class ScenarioResult:
     """None when nothing could be scored (see ``note``)."""
     n_train: int = 0
     """Training trajectories of the model."""
+    success_share: float | None = None
+    """Share of training episodes with a +1 (None: the random policy's own share)."""
     note: str = ""
 
     def summary(self) -> dict[str, Any]:
@@ -287,6 +317,7 @@ class ScenarioResult:
         else:
             out.update(self.scores.as_dict())
         out["n_train_trajectories"] = int(self.n_train)
+        out["train_success_share"] = self.success_share
         out["n_eval_trajectories"] = int(self.eval_data.n)
         out["train_epochs"] = int(len(self.trained.history))
         out["note"] = self.note
@@ -317,7 +348,8 @@ def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
 
     threshold = check_threshold(threshold)
     env = _scenario_env(scenario)
-    n_train = n_train_trajectories or reward_model_params(profile)["n_train_trajectories"]
+    budget = reward_model_params(profile)
+    n_train = n_train_trajectories or budget["n_train_trajectories"]
     trained = source_model(env, profile, seed, progress=progress, n_train_trajectories=n_train)
     eval_data = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_eval_trajectories), seed=seed,
                                               split="heldout"))
@@ -329,7 +361,8 @@ def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
         scores, note = credit_scores(rows, eval_data.activated, threshold), ""
     except ValueError as err:
         scores, note = None, str(err)
-    return ScenarioResult(dict(scenario), trained, eval_data, rows, scores, int(n_train), note)
+    return ScenarioResult(dict(scenario), trained, eval_data, rows, scores, int(n_train),
+                          budget.get("success_share"), note)
 
 
 def scenario_name(scenario: dict[str, int]) -> str:

@@ -18,10 +18,12 @@ from typing import Any
 PROFILE_NAMES = ("smoke", "default", "paper")
 
 #: The SECRET reward model's training budget per profile (shared by notebooks 02-08).
+#: Every profile trains on random-policy episodes kept by outcome so that half contain a +1
+#: (``success_share``, paper §2.1) with AdamW at lr 3e-4; docs/reward_model.md has the measurements.
 REWARD_MODEL: dict[str, dict[str, Any]] = {
-    "smoke": {"n_train_trajectories": 200, "max_epochs": 1},
-    "default": {"n_train_trajectories": 4000, "max_epochs": 12, "patience": 6},
-    "paper": {"n_train_trajectories": 40000, "max_epochs": 30, "patience": 6},
+    "smoke": {"n_train_trajectories": 200, "success_share": 0.5, "lr": 3e-4, "max_epochs": 1},
+    "default": {"n_train_trajectories": 4000, "success_share": 0.5, "lr": 3e-4, "max_epochs": 12, "patience": 6},
+    "paper": {"n_train_trajectories": 40000, "success_share": 0.5, "lr": 3e-4, "max_epochs": 30, "patience": 10},
 }
 
 #: Per-notebook parameters, by notebook stem then profile.

@@ -167,3 +167,25 @@ def test_mean_over_scenarios_by_hand():
     assert out["recall"] == pytest.approx(0.45) and out["recall_std"] == pytest.approx(0.05)
     with pytest.raises(ValueError, match="same number of seeds"):
         mean_over_scenarios([a, combine_seeds([_summary(1.0, 1.0, 1)])])
+
+
+def test_sign_by_activations_on_hand_made_rows():
+    from secretlab.credit import CreditRows, sign_by_activations
+
+    activated = np.zeros((3, 5), bool)
+    activated[0, [0, 2]] = True      # trajectory 0: two activations
+    activated[1, 1] = True           # trajectory 1: one activation, and one after the reward (not counted)
+    activated[1, 4] = True
+    att = np.zeros((3, 5), np.float32)
+    att[0, [0, 2]] = 0.4             # row 0 (traj 0, t=3): mass 0.8 on its activations
+    att[1, 1] = 0.5                  # row 1 (traj 1, t=2): mass 0.5
+    att[2, 0] = 1.0                  # row 2 (traj 2, t=0): no activation
+    rows = CreditRows(traj=np.array([0, 1, 2]), step=np.array([3, 2, 0]), sign=np.array([1, -1, -1]),
+                      pred=np.array([1, 1, -1]), correct=np.array([True, False, True]), attention=att)
+    table = sign_by_activations(rows, activated)
+    assert list(table.index) == [0, 1, 2]
+    assert table.loc[2, "rewards"] == 1 and table.loc[2, "true_positive_share"] == 1.0
+    assert table.loc[1, "predicted_positive_share"] == 1.0 and table.loc[1, "accuracy"] == 0.0
+    assert table.loc[2, "attention_on_activations"] == pytest.approx(0.8)
+    assert table.loc[1, "attention_on_activations"] == pytest.approx(0.5)
+    assert table.loc[0, "accuracy"] == 1.0
