@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from secretlab import stats
 from secretlab.agents.dqn import (
@@ -240,8 +241,36 @@ def target_potentials(model: Any, config: InvertedConfig, mazes: np.ndarray) -> 
                              seed=config.seed) for m in mazes]
     meta = {"n_target_trajectories": config.n_target_trajectories,
             "mean_abs_phi": [round(float(np.abs(p.table).mean()), 5) for p in pots],
-            "max_phi": [round(float(p.table.max()), 4) for p in pots]}
+            "max_phi": [round(float(p.table.max()), 4) for p in pots],
+            "n_reward_rows": [int(p.meta["n_rows"]) for p in pots],
+            "n_correct_rows": [int(p.meta["n_correct_rows"]) for p in pots]}
     return pots, meta
+
+
+def credit_under_controls(result: InvertedResult, model: Any) -> pd.DataFrame:
+    """Does the source model's credit survive the inverted controls? One row per (target maze, controls).
+
+    For each target maze of ``result``: the SECRET potential actually used (inverted controls, from
+    ``result.potentials``) beside the one the same frozen model gives in the same maze with normal
+    controls (|D| random-policy episodes each). Columns: ``maze_seed``, ``controls``, ``reward_rows``
+    (non-zero rewards in D), ``correct_rows`` (predicted with the right sign: the only rows that give
+    credit), ``correct_positive_rows``, ``states_with_phi`` (non-zero φ̂ entries), ``mean_abs_phi``.
+    With ``correct_rows == 0`` φ̂ ≡ 0 and the shaped arms train on the plain reward.
+    """
+    from secretlab.shaping import secret_potential
+
+    config = result.config
+    rows = []
+    for maze, used in zip(result.target_mazes, result.potentials):
+        normal = secret_potential(model, config.source_env, int(maze), config.n_target_trajectories,
+                                  config.dqn.gamma, seed=config.seed)
+        for controls, pot in (("inverted (used)", used), ("normal", normal)):
+            rows.append({"maze_seed": int(maze), "controls": controls, "reward_rows": int(pot.meta["n_rows"]),
+                         "correct_rows": int(pot.meta["n_correct_rows"]),
+                         "correct_positive_rows": int(pot.meta["n_correct_positive_rows"]),
+                         "states_with_phi": int(np.count_nonzero(pot.table)),
+                         "mean_abs_phi": float(np.abs(pot.table).mean())})
+    return pd.DataFrame(rows)
 
 
 def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedResult:

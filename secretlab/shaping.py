@@ -421,7 +421,8 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
     n_rows = int(len(rows.correct))
     return Potential(table, env, layout, gamma, n, source, terminal_zero,
                      meta={"maze_seed": int(maze_seed), "normalise": normalise, "pairs": pairs, "signs": signs, "forward": forward,
-                           "n_rows": n_rows, "n_correct_rows": int(np.sum(rows.correct))})
+                           "n_rows": n_rows, "n_correct_rows": int(np.sum(rows.correct)),
+                           "n_correct_positive_rows": int(np.sum(np.asarray(rows.correct) & (np.asarray(rows.sign) > 0)))})
 
 
 def ideal_credit_rows(dataset: Any) -> Any:

@@ -252,6 +252,15 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     summary = inverted.results_json(result)
     assert [r["arm"] for r in summary["table_rows"]] == list(inverted.ARMS)
     assert summary["target_mazes"] == [int(m) for m in result.target_mazes]
+    # the credit diagnostic: one row per (maze, controls); the inverted rows are the potentials the arms used
+    credit = inverted.credit_under_controls(result, model)
+    assert credit.controls.tolist() == ["inverted (used)", "normal"] * n
+    used = credit[credit.controls == "inverted (used)"]
+    assert used.correct_rows.tolist() == result.potential_meta["n_correct_rows"]
+    assert used.reward_rows.tolist() == result.potential_meta["n_reward_rows"]
+    assert ((credit.states_with_phi == 0) == (credit.correct_rows == 0)).all()
+    assert (credit.correct_positive_rows <= credit.correct_rows).all()
+    assert (credit.correct_rows <= credit.reward_rows).all()
     # the cached source networks come back identical
     again, _ = inverted.source_networks(config)
     for k in source:
