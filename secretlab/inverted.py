@@ -2,7 +2,7 @@
 
 Source: 8×8 Triggers with NORMAL controls. Target: the same scenario with
 INVERTED controls (up↔down, left↔right), one fixed held-out maze per seed.
-Four arms, each a seed-batched DQN (:mod:`secretlab.agents.dqn`) that sees the
+Five arms, each a seed-batched DQN (:mod:`secretlab.agents.dqn`) that sees the
 full grid:
 
 - ``dqn``: from scratch on the target;
@@ -12,9 +12,14 @@ full grid:
   trajectories with normal controls, :func:`secretlab.training.source_model`;
   potential computed in the inverted target maze from random-policy episodes);
 - ``dqn_transfer_secret``: weight transfer + SECRET shaping.
+- ``dqn_secret_effect`` (an extension, not the paper): from scratch + SECRET shaping
+  whose potential feeds the reward model the *effect* of each target action (the
+  normal-controls action that makes the observed move, :func:`secretlab.shaping.effect_actions`).
+  The paper's arm feeds the actions taken, which the source model cannot read under
+  inverted controls: it predicts no target reward correctly, so its φ̂ is zero.
 
 All arms use the same target mazes and the same seeds (scratch arms share their
-initial weights, transfer arms their source weights), and all 4 × n_seeds
+initial weights, transfer arms their source weights), and all 5 × n_seeds
 networks train in ONE batched run. Statistics: every seed has its own maze, so
 seeds are the runs of a single task (IQM, stratified bootstrap; :mod:`secretlab.stats`).
 """
@@ -44,10 +49,13 @@ from secretlab.data import maze_seeds
 from secretlab.envs.triggers import TriggersConfig
 
 SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET = "dqn", "dqn_transfer", "dqn_secret", "dqn_transfer_secret"
-ARMS = (SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET)
+SECRET_EFFECT = "dqn_secret_effect"
+ARMS = (SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET, SECRET_EFFECT)
 ARM_LABELS = {SCRATCH: "DQN (scratch)", TRANSFER: "DQN + weight transfer", SECRET: "DQN + SECRET",
-              TRANSFER_SECRET: "DQN + weight transfer + SECRET"}
-ARM_COLOURS = {SCRATCH: "0.35", TRANSFER: "tab:blue", SECRET: "tab:red", TRANSFER_SECRET: "tab:purple"}
+              TRANSFER_SECRET: "DQN + weight transfer + SECRET",
+              SECRET_EFFECT: "DQN + SECRET, effect-labelled actions (extension)"}
+ARM_COLOURS = {SCRATCH: "0.35", TRANSFER: "tab:blue", SECRET: "tab:red", TRANSFER_SECRET: "tab:purple",
+               SECRET_EFFECT: "tab:orange"}
 _SOURCE_VERSION = 1  # bump when the source-training code changes meaning
 
 
@@ -184,7 +192,9 @@ class InvertedResult:
     source_summary: dict[str, Any]
     """Training summary of the source DQNs (normal controls)."""
     potentials: list = field(default_factory=list)
-    """(n_seeds,) SECRET potentials of the target mazes (shared by both shaped arms)."""
+    """(n_seeds,) SECRET potentials of the target mazes (the paper's arms: actions as taken)."""
+    effect_potentials: list = field(default_factory=list)
+    """(n_seeds,) SECRET potentials from effect-labelled actions (the ``dqn_secret_effect`` arm)."""
     potential_meta: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -233,38 +243,53 @@ def step_buckets(run: DQNRun, networks: np.ndarray, total_steps: int, n_points: 
     return edges[1:], success, returns
 
 
-def target_potentials(model: Any, config: InvertedConfig, mazes: np.ndarray) -> tuple[list, dict[str, Any]]:
-    """SECRET potentials of every inverted target maze (random-policy |D| there)."""
+def target_potentials(model: Any, config: InvertedConfig, mazes: np.ndarray
+                      ) -> tuple[list, list, dict[str, Any]]:
+    """SECRET potentials of every inverted target maze (random-policy |D| there).
+
+    Returns (paper's potentials: the model reads the actions taken, extension's potentials: it reads
+    :func:`secretlab.shaping.effect_actions`, meta). Both use the same |D| episodes.
+    """
     from secretlab.shaping import secret_potential
 
-    pots = [secret_potential(model, config.target_env, int(m), config.n_target_trajectories, config.dqn.gamma,
-                             seed=config.seed) for m in mazes]
-    meta = {"n_target_trajectories": config.n_target_trajectories,
-            "mean_abs_phi": [round(float(np.abs(p.table).mean()), 5) for p in pots],
-            "max_phi": [round(float(p.table.max()), 4) for p in pots],
-            "n_reward_rows": [int(p.meta["n_rows"]) for p in pots],
-            "n_correct_rows": [int(p.meta["n_correct_rows"]) for p in pots]}
-    return pots, meta
+    def potentials(action_labels: str) -> list:
+        return [secret_potential(model, config.target_env, int(m), config.n_target_trajectories, config.dqn.gamma,
+                                 seed=config.seed, action_labels=action_labels) for m in mazes]
+
+    pots, effect_pots = potentials("taken"), potentials("effect")
+    meta: dict[str, Any] = {"n_target_trajectories": config.n_target_trajectories}
+    for prefix, group in (("", pots), ("effect_", effect_pots)):
+        meta.update({f"{prefix}mean_abs_phi": [round(float(np.abs(p.table).mean()), 5) for p in group],
+                     f"{prefix}max_phi": [round(float(p.table.max()), 4) for p in group],
+                     f"{prefix}n_reward_rows": [int(p.meta["n_rows"]) for p in group],
+                     f"{prefix}n_correct_rows": [int(p.meta["n_correct_rows"]) for p in group]})
+    return pots, effect_pots, meta
+
+
+#: Row labels of :func:`credit_under_controls`, in order.
+CREDIT_CONTROLS = ("inverted, actions taken (dqn_secret)", "inverted, effect-labelled (dqn_secret_effect)",
+                   "normal controls, same mazes")
 
 
 def credit_under_controls(result: InvertedResult, model: Any) -> pd.DataFrame:
-    """Does the source model's credit survive the inverted controls? One row per (target maze, controls).
+    """Does the source model's credit survive the inverted controls? Three rows per target maze.
 
-    For each target maze of ``result``: the SECRET potential actually used (inverted controls, from
-    ``result.potentials``) beside the one the same frozen model gives in the same maze with normal
-    controls (|D| random-policy episodes each). Columns: ``maze_seed``, ``controls``, ``reward_rows``
+    For each target maze of ``result`` (|D| random-policy episodes each), labelled by
+    :data:`CREDIT_CONTROLS`: the potential of the paper's shaped arms (the model reads the actions
+    taken), the extension's (it reads the effect-labelled actions), and the one the same frozen model
+    gives in the same maze with normal controls. Columns: ``maze_seed``, ``controls``, ``reward_rows``
     (non-zero rewards in D), ``correct_rows`` (predicted with the right sign: the only rows that give
     credit), ``correct_positive_rows``, ``states_with_phi`` (non-zero φ̂ entries), ``mean_abs_phi``.
-    With ``correct_rows == 0`` φ̂ ≡ 0 and the shaped arms train on the plain reward.
+    With ``correct_rows == 0`` φ̂ ≡ 0 and the arm trains on the plain reward.
     """
     from secretlab.shaping import secret_potential
 
     config = result.config
     rows = []
-    for maze, used in zip(result.target_mazes, result.potentials):
+    for maze, used, effect in zip(result.target_mazes, result.potentials, result.effect_potentials):
         normal = secret_potential(model, config.source_env, int(maze), config.n_target_trajectories,
                                   config.dqn.gamma, seed=config.seed)
-        for controls, pot in (("inverted (used)", used), ("normal", normal)):
+        for controls, pot in zip(CREDIT_CONTROLS, (used, effect, normal)):
             rows.append({"maze_seed": int(maze), "controls": controls, "reward_rows": int(pot.meta["n_rows"]),
                          "correct_rows": int(pot.meta["n_correct_rows"]),
                          "correct_positive_rows": int(pot.meta["n_correct_positive_rows"]),
@@ -294,13 +319,15 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
 
     mazes = maze_seeds("target", config.seed, n)
     t0 = time.perf_counter()
-    pots, meta = target_potentials(model, config, mazes)
+    pots, effect_pots, meta = target_potentials(model, config, mazes)
     timings["potentials_s"] = time.perf_counter() - t0
 
     scratch = fresh_networks(config.size, _init_seeds(config, 0))
     transferred = networks_from_stacked(source_state, config.size)
-    arm_nets = {SCRATCH: scratch, TRANSFER: transferred, SECRET: scratch, TRANSFER_SECRET: transferred}
-    arm_pots = {SCRATCH: [None] * n, TRANSFER: [None] * n, SECRET: pots, TRANSFER_SECRET: pots}
+    arm_nets = {SCRATCH: scratch, TRANSFER: transferred, SECRET: scratch, TRANSFER_SECRET: transferred,
+                SECRET_EFFECT: scratch}
+    arm_pots = {SCRATCH: [None] * n, TRANSFER: [None] * n, SECRET: pots, TRANSFER_SECRET: pots,
+                SECRET_EFFECT: effect_pots}
     networks = [net for arm in ARMS for net in arm_nets[arm]]  # SeedBatchedQ copies the weights
     potentials = [p for arm in ARMS for p in arm_pots[arm]]
     t0 = time.perf_counter()
@@ -314,7 +341,8 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
         ids = np.arange(a * n, (a + 1) * n)
         steps, success[arm], returns[arm] = step_buckets(run, ids, config.dqn.total_steps, config.curve_points)
         test[arm] = ev["success"][ids].mean(1)
-    return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, pots, meta, timings)
+    return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, pots, effect_pots,
+                          meta, timings)
 
 
 # =============================================================================

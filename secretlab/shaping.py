@@ -44,18 +44,20 @@ over D); :mod:`secretlab.benchmarks.potential` times it against a loop version.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import gymnasium as gym
 import numpy as np
 
-from secretlab.envs.triggers import Layout, TriggersConfig, decode_state, sample_layout
+from secretlab.envs.triggers import ACTION_DELTAS, Layout, TriggersConfig, decode_state, sample_layout
 
 Normalise = Literal["trajectories", "visits"]
 Pairs = Literal["step", "pair"]
 Signs = Literal["nonzero", "positive"]
 Forward = Literal["next", "cumulative"]
+ActionLabels = Literal["taken", "effect"]
+ACTION_LABELS = ("taken", "effect")
 POTENTIAL_SOURCES = ("secret", "ideal_credit", "oracle", "zero", "custom")
 
 
@@ -352,6 +354,7 @@ def secret_potential(
     batch_size: int = 256,
     terminal_zero: bool = True,
     dataset: Any = None,
+    action_labels: ActionLabels = "taken",
 ) -> Potential:
     """φ̂ from SECRET's credit on ``n_trajectories`` random-policy episodes in one target maze.
 
@@ -360,9 +363,14 @@ def secret_potential(
     ``DatasetConfig(env, n_trajectories, seed, split="target",
     fixed_maze_seed=maze_seed)`` unless ``dataset`` is given (its first
     ``n_trajectories`` episodes are used, so nested |D| share data).
+    ``action_labels="effect"`` (an extension, not the paper) feeds the model
+    :func:`effect_actions` instead of the actions taken, for targets whose
+    controls differ from the source's; states and rewards are unchanged.
     """
     from secretlab.data import DatasetConfig, load_or_collect
 
+    if action_labels not in ACTION_LABELS:
+        raise ValueError(f"action_labels must be one of {ACTION_LABELS}, got {action_labels!r}")
     gamma = check_gamma(gamma)
     if isinstance(n_trajectories, bool) or not isinstance(n_trajectories, (int, np.integer)) or n_trajectories < 1:
         raise ValueError(f"n_trajectories (|D|) must be an integer >= 1, got {n_trajectories!r}")
@@ -372,9 +380,29 @@ def secret_potential(
     elif dataset.n < n_trajectories:
         raise ValueError(f"dataset has {dataset.n} trajectories, fewer than n_trajectories={n_trajectories}")
     dataset = dataset.subset(slice(0, int(n_trajectories)))
-    rows = sorted_credit_rows(model, dataset, batch_size=batch_size, tolerance=tolerance)
+    seen = dataset if action_labels == "taken" else replace(dataset, actions=effect_actions(dataset))
+    rows = sorted_credit_rows(model, seen, batch_size=batch_size, tolerance=tolerance)
     return potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
                                signs=signs, forward=forward, terminal_zero=terminal_zero)
+
+
+def effect_actions(dataset: Any) -> np.ndarray:
+    """(N, T) the action that, with NORMAL controls, makes each step's observed move; -1 on padding.
+
+    A step that moved the agent one cell up/right/down/left gets 0/1/2/3 whatever
+    was pressed; a step that did not move it (a move into the border) keeps the
+    action taken. With normal controls this returns the actions unchanged; with
+    inverted controls it undoes the inversion using only the logged states, so a
+    model trained with normal controls can read target trajectories.
+    """
+    actions = np.asarray(dataset.actions)
+    cells = np.asarray(dataset.agent_cells)
+    step = cells[:, 1:] - cells[:, :-1]  # (N, T, 2) (drow, dcol)
+    out = actions.copy()
+    for action, (dr, dc) in enumerate(ACTION_DELTAS):
+        moved = (step[..., 0] == dr) & (step[..., 1] == dc) & (actions >= 0)
+        out[moved] = action
+    return out
 
 
 def sorted_credit_rows(model: Any, dataset: Any, batch_size: int = 256, tolerance: int = 0) -> Any:

@@ -243,7 +243,7 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     result = inverted.run_inverted(config, model=model)
     n = 2
     # every arm ran on the same two target mazes, network index = arm * n_seeds + seed
-    assert result.run.q.n_networks == 4 * n
+    assert result.run.q.n_networks == len(inverted.ARMS) * n == 5 * n
     assert set(result.success) == set(inverted.ARMS)
     assert result.success["dqn"].shape == (n, 3) and result.steps.tolist() == [20, 40, 60]
     # scratch and scratch+SECRET start from the same weights, transfer arms from the source networks
@@ -254,10 +254,12 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     assert summary["target_mazes"] == [int(m) for m in result.target_mazes]
     # the credit diagnostic: one row per (maze, controls); the inverted rows are the potentials the arms used
     credit = inverted.credit_under_controls(result, model)
-    assert credit.controls.tolist() == ["inverted (used)", "normal"] * n
-    used = credit[credit.controls == "inverted (used)"]
+    assert credit.controls.tolist() == list(inverted.CREDIT_CONTROLS) * n
+    used, effect = (credit[credit.controls == c] for c in inverted.CREDIT_CONTROLS[:2])
     assert used.correct_rows.tolist() == result.potential_meta["n_correct_rows"]
     assert used.reward_rows.tolist() == result.potential_meta["n_reward_rows"]
+    assert effect.correct_rows.tolist() == result.potential_meta["effect_n_correct_rows"]
+    assert effect.reward_rows.tolist() == used.reward_rows.tolist()  # the same |D| episodes
     assert ((credit.states_with_phi == 0) == (credit.correct_rows == 0)).all()
     assert (credit.correct_positive_rows <= credit.correct_rows).all()
     assert (credit.correct_rows <= credit.reward_rows).all()
@@ -268,6 +270,21 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     # a 12×12 scenario cannot take 8×8 source weights
     with pytest.raises(ValueError, match="does not fit the target observation"):
         networks_from_stacked(source, 12)
+
+
+def test_effect_actions_undo_the_inversion_by_hand():
+    from types import SimpleNamespace
+
+    from secretlab.shaping import effect_actions
+
+    # one 3-step episode on a 3x3 grid, inverted controls: "up" (0) moved the agent DOWN, "left" (3) moved it
+    # RIGHT, "up" again hit the bottom border (no move, action kept); then padding
+    cells = np.array([[[1, 1], [2, 1], [2, 2], [2, 2], [-1, -1]]])
+    data = SimpleNamespace(actions=np.array([[0, 3, 0, -1]]), agent_cells=cells)
+    assert effect_actions(data).tolist() == [[2, 1, 0, -1]]
+    from secretlab.shaping import secret_potential
+    with pytest.raises(ValueError, match="action_labels must be one of"):
+        secret_potential(None, ENV, 1, 5, 0.9, action_labels="pressed")
 
 
 def test_step_buckets_by_hand():
