@@ -29,6 +29,8 @@ from secretlab.model import ARCHITECTURE_VERSION, PAPER_CLASS_WEIGHTS, ModelConf
 
 
 LR_SCHEDULES = ("constant", "cosine")
+#: Early stopping counts an epoch as an improvement only when the validation loss drops by more than this.
+MIN_IMPROVEMENT = 1e-6
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ class TrainConfig:
     max_epochs: int = 12
     """Upper bound on passes over the training split."""
     patience: int = 3
-    """Stop after this many epochs without a validation-loss improvement (best weights are kept)."""
+    """Stop after this many epochs without a validation-loss improvement of more than ``MIN_IMPROVEMENT``
+    (the weights of the last improving epoch are kept)."""
     val_fraction: float = 0.1
     """Share of trajectories held out for validation / early stopping."""
     class_weights: tuple[float, float, float] = PAPER_CLASS_WEIGHTS
@@ -184,7 +187,7 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
         row = {"epoch": epoch, "train_loss": total / count, "val_loss": val["loss"],
                **val["metrics"], "seconds": time.perf_counter() - start}
         rows.append(row)
-        if val["loss"] < best_loss - 1e-6:
+        if val["loss"] < best_loss - MIN_IMPROVEMENT:
             best_loss, stale = val["loss"], 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             best_confusion = val["confusion"]
@@ -203,8 +206,24 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
     model.load_state_dict(best_state)
     model.eval()
     history = pd.DataFrame(rows)
-    history["best"] = history["val_loss"] == history["val_loss"].min()
+    history["best"] = kept_epoch_mask(history["val_loss"].to_numpy())
     return TrainedModel(model, model_config, train_config, history, best_confusion)
+
+
+def kept_epoch_mask(val_loss: np.ndarray) -> np.ndarray:
+    """Which epoch's weights :func:`train` keeps, as a boolean mask over epochs, shape ``(n_epochs,)``.
+
+    The last epoch whose validation loss beat the best so far by more than ``MIN_IMPROVEMENT``:
+    e.g. ``[3e-6, 9e-7, 4e-7]`` keeps epoch 2, because 4e-7 is lower but not lower by enough.
+    """
+    mask = np.zeros(len(val_loss), dtype=bool)
+    best, kept = np.inf, None
+    for i, loss in enumerate(val_loss):
+        if loss < best - MIN_IMPROVEMENT:
+            best, kept = loss, i
+    if kept is not None:
+        mask[kept] = True
+    return mask
 
 
 def _save_resume_point(path: str | Path, epoch: int, model: RewardModel, optimizer: torch.optim.Optimizer,
@@ -347,6 +366,7 @@ def load_checkpoint(path: str | Path, dataset: Any | None = None,
     model.load_state_dict(payload["state_dict"])
     model.to(torch.device(device) if device is not None else default_device()).eval()
     history = pd.DataFrame(payload["history"])
+    history["best"] = kept_epoch_mask(history["val_loss"].to_numpy())  # older checkpoints flagged the minimum
     return TrainedModel(model, model_config, train_config, history,
                         np.asarray(payload["confusion"], dtype=np.int64), Path(path))
 

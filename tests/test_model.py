@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from secretlab.model import ModelConfig, RewardModel, sequence_loss
-from secretlab.training import (TrainConfig, _bucketed, confusion_metrics, load_checkpoint, load_or_train,
-                                save_checkpoint, train)
+from secretlab.training import (TrainConfig, _bucketed, confusion_metrics, kept_epoch_mask, load_checkpoint,
+                                load_or_train, save_checkpoint, train)
 
 
 def _batch(B=2, T=6, seed=0, obs_shape=(3, 3, 3), n_actions=4, lengths=(6, 4)):
@@ -108,6 +108,14 @@ def test_confusion_metrics_by_hand():
     assert m["precision_neg"] == 1.0 and m["recall_neg"] == pytest.approx(2 / 3)
     assert m["precision_zero"] == pytest.approx(6 / 9) and m["recall_zero"] == 1.0
     assert m["precision_pos"] == 1.0 and m["recall_pos"] == pytest.approx(3 / 5)
+
+
+def test_kept_epoch_is_the_last_clear_improvement_not_the_minimum():
+    # 1e-5 -> 3e-6 improves (by 7e-6); 2.5e-6 is lower but within MIN_IMPROVEMENT (1e-6), and so is 2.1e-6:
+    # early stopping keeps epoch 2's weights, so epoch 2 is the one flagged.
+    assert kept_epoch_mask(np.array([1e-5, 3e-6, 2.5e-6, 2.1e-6])).tolist() == [False, True, False, False]
+    assert kept_epoch_mask(np.array([0.5, 0.4, 0.6, 0.3])).tolist() == [False, False, False, True]
+    assert kept_epoch_mask(np.array([np.nan, np.nan])).tolist() == [False, False]
 
 
 def test_bucketing_covers_every_index_once():
