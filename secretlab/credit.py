@@ -376,8 +376,10 @@ def combine_seeds(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     ``precision`` / ``recall``: mean over seeds, where a seed whose model scored no row counts 0
     (a failed seed must not vanish from the mean); None only if no seed scored a row.
     ``*_std``: population standard deviation over seeds; ``*_per_seed``: the per-seed values
-    (None = nothing scored). ``n_rows``: rows scored, summed over seeds. Other keys come from
-    the first seed.
+    (None = nothing scored). ``n_rows`` and ``n_positive_rewards``: summed over seeds.
+    ``micro_precision``, ``micro_recall``, ``positive_accuracy`` and ``average_precision``: mean over
+    the seeds that scored rows (None if none did). ``train_epochs_per_seed``: epochs each model trained.
+    Other keys come from the first seed.
     """
     if not summaries:
         raise ValueError("combine_seeds needs at least one per-seed summary")
@@ -392,6 +394,12 @@ def combine_seeds(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         out[metric] = float(filled.mean()) if scored else None
         out[f"{metric}_std"] = float(filled.std()) if scored else None
         out[f"{metric}_per_seed"] = per_seed
+    for metric in ("micro_precision", "micro_recall", "positive_accuracy", "average_precision"):
+        values = [float(s[metric]) for s in summaries if s.get(metric) is not None]
+        out[metric] = float(np.mean(values)) if values else None
+    out["n_positive_rewards"] = int(sum(s["n_positive_rewards"] for s in summaries))
+    if all("train_epochs" in s for s in summaries):
+        out["train_epochs_per_seed"] = [int(s["train_epochs"]) for s in summaries]
     out["n_rows"] = int(sum(s["n_rows"] for s in summaries))
     out["n_rows_per_seed"] = [int(s["n_rows"]) for s in summaries]
     out["n_seeds"] = len(summaries)

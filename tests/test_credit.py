@@ -128,9 +128,12 @@ def test_attention_per_cell_by_hand():
 
 
 # ------------------------------------------------------------- several training seeds
-def _summary(precision, recall, n_rows, scenario=(8, 3, 1)):
+def _summary(precision, recall, n_rows, scenario=(8, 3, 1), n_positive=None, train_epochs=12):
+    # secondary metrics follow the primary ones so combine_seeds' averages can be checked by hand
     return {"size": scenario[0], "n_triggers": scenario[1], "n_prizes": scenario[2], "precision": precision,
-            "recall": recall, "n_rows": n_rows, "note": ""}
+            "recall": recall, "n_rows": n_rows, "note": "", "micro_precision": precision, "micro_recall": recall,
+            "positive_accuracy": None if precision is None else 1.0, "average_precision": precision,
+            "n_positive_rewards": n_rows if n_positive is None else n_positive, "train_epochs": train_epochs}
 
 
 def test_combine_seeds_by_hand():
@@ -142,8 +145,14 @@ def test_combine_seeds_by_hand():
     assert out["precision_std"] == pytest.approx(np.std([1.0, 0.5, 0.0]))
     assert out["precision_per_seed"] == [1.0, 0.5, None]
     assert out["n_rows"] == 30 and out["n_rows_per_seed"] == [10, 20, 0] and out["n_seeds"] == 3
+    # secondary metrics: mean over the seeds that scored (1.0 and 0.5), not the first seed's value
+    assert out["micro_precision"] == pytest.approx(0.75) and out["average_precision"] == pytest.approx(0.75)
+    assert out["micro_recall"] == pytest.approx(0.5) and out["positive_accuracy"] == 1.0
+    assert out["train_epochs_per_seed"] == [12, 12, 12]
+    assert combine_seeds([_summary(1.0, 1.0, 3, n_positive=4), _summary(None, None, 0, n_positive=5)])[
+        "n_positive_rewards"] == 9
     nothing = combine_seeds([_summary(None, None, 0), _summary(None, None, 0)])
-    assert nothing["precision"] is None and nothing["recall_std"] is None
+    assert nothing["precision"] is None and nothing["recall_std"] is None and nothing["micro_recall"] is None
 
 
 def test_combine_seeds_rejects_mixed_scenarios_and_empty_input():
