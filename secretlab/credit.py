@@ -378,8 +378,8 @@ def combine_seeds(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     ``*_std``: population standard deviation over seeds; ``*_per_seed``: the per-seed values
     (None = nothing scored). ``n_rows`` and ``n_positive_rewards``: summed over seeds.
     ``micro_precision``, ``micro_recall``, ``positive_accuracy`` and ``average_precision``: mean over
-    the seeds that scored rows (None if none did). ``train_epochs_per_seed``: epochs each model trained.
-    Other keys come from the first seed.
+    the seeds that scored rows (None if none did). ``train_epochs_per_seed``: epochs each model trained;
+    ``train_epochs``: the most any seed trained. Other keys come from the first seed.
     """
     if not summaries:
         raise ValueError("combine_seeds needs at least one per-seed summary")
@@ -400,6 +400,7 @@ def combine_seeds(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     out["n_positive_rewards"] = int(sum(s["n_positive_rewards"] for s in summaries))
     if all("train_epochs" in s for s in summaries):
         out["train_epochs_per_seed"] = [int(s["train_epochs"]) for s in summaries]
+        out["train_epochs"] = max(out["train_epochs_per_seed"])
     out["n_rows"] = int(sum(s["n_rows"] for s in summaries))
     out["n_rows_per_seed"] = [int(s["n_rows"]) for s in summaries]
     out["n_seeds"] = len(summaries)

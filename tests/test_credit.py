@@ -149,6 +149,8 @@ def test_combine_seeds_by_hand():
     assert out["micro_precision"] == pytest.approx(0.75) and out["average_precision"] == pytest.approx(0.75)
     assert out["micro_recall"] == pytest.approx(0.5) and out["positive_accuracy"] == 1.0
     assert out["train_epochs_per_seed"] == [12, 12, 12]
+    epochs = combine_seeds([_summary(1.0, 1.0, 3, train_epochs=15), _summary(1.0, 1.0, 3, train_epochs=20)])
+    assert epochs["train_epochs_per_seed"] == [15, 20] and epochs["train_epochs"] == 20  # not the first seed's
     assert combine_seeds([_summary(1.0, 1.0, 3, n_positive=4), _summary(None, None, 0, n_positive=5)])[
         "n_positive_rewards"] == 9
     nothing = combine_seeds([_summary(None, None, 0), _summary(None, None, 0)])
