@@ -25,6 +25,7 @@ seeds are the runs of a single task (IQM, stratified bootstrap; :mod:`secretlab.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -44,7 +45,7 @@ from secretlab.agents.dqn import (
     save_stacked,
     train_dqn,
 )
-from secretlab.cache import artifact_path, atomic_write_json, config_hash
+from secretlab.cache import artifact_path, atomic_write_json, config_hash, load_npz, save_npz
 from secretlab.data import maze_seeds
 from secretlab.envs.triggers import TriggersConfig
 
@@ -57,6 +58,7 @@ ARM_LABELS = {SCRATCH: "DQN (scratch)", TRANSFER: "DQN + weight transfer", SECRE
 ARM_COLOURS = {SCRATCH: "0.35", TRANSFER: "tab:blue", SECRET: "tab:red", TRANSFER_SECRET: "tab:purple",
                SECRET_EFFECT: "tab:orange"}
 _SOURCE_VERSION = 1  # bump when the source-training code changes meaning
+_TARGET_VERSION = 1  # the same for the cached target runs
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,27 @@ class InvertedConfig:
         return f"{self.size}x{self.size}, {self.n_triggers}T/{self.n_prizes}P"
 
 
+def profile_dqn_config(params: dict[str, Any], total_steps: int) -> DQNConfig:
+    """The DQN schedule of a notebook-06 profile (``NOTEBOOKS["06_inverted_dynamics"][profile]``) for ``total_steps``."""
+    return DQNConfig(total_steps=int(total_steps), learning_rate=params["learning_rate"],
+                     exploration_steps=int(params["exploration_fraction"] * total_steps),
+                     learning_starts=params["learning_starts"], target_update_interval=params["target_update_interval"],
+                     buffer_size=params["buffer_size"], gamma=params["gamma"])
+
+
+def profile_configs(params: dict[str, Any], profile: str, seed: int = 0) -> list[InvertedConfig]:
+    """One :class:`InvertedConfig` per scenario of a notebook-06 parameter dict (what notebook 06 runs).
+
+    Scripts that pre-train one scenario per process use it too, so their cached runs are the notebook's.
+    """
+    return [InvertedConfig(n_triggers=s["n_triggers"], n_prizes=s["n_prizes"], n_seeds=params["n_seeds"],
+                           dqn=profile_dqn_config(params, params["total_steps"]),
+                           source_dqn=profile_dqn_config(params, params["source_steps"]),
+                           source_mazes=params["source_mazes"], n_target_trajectories=params["n_target_trajectories"],
+                           profile=profile, curve_points=params["curve_points"], n_boot=params["n_boot"], seed=seed)
+            for s in params["scenarios"]]
+
+
 # =============================================================================
 # Source DQN (normal controls), cached
 # =============================================================================
@@ -140,8 +163,6 @@ def source_networks(config: InvertedConfig, refresh: bool = False) -> tuple[dict
     path = artifact_path("dqn_source", key, "weights.pt")
     summary_path = path.with_name("summary.json")
     if path.exists() and summary_path.exists() and not refresh:
-        import json
-
         return load_stacked(path), json.loads(summary_path.read_text())
     run = train_dqn(config.source_env, config.source_dqn, fresh_networks(config.size, _init_seeds(config, 10_000)),
                     source_maze_seeds(config), seed=config.seed + 7919)
@@ -298,6 +319,40 @@ def credit_under_controls(result: InvertedResult, model: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+_RUN_LOGS = ("episode_network", "episode_end_step", "episode_return", "episode_success", "episode_length")
+
+
+def target_run(config: InvertedConfig, networks: list, mazes: np.ndarray, potentials: list,
+               refresh: bool = False) -> DQNRun:
+    """:func:`train_dqn` of every arm's network in its inverted target maze, cached.
+
+    The key hashes everything the run sees: the target scenario, the DQN schedule, the mazes, the seed,
+    the networks' initial weights and every potential table. A rerun with the same inputs loads the
+    trained weights and episode logs (``.cache/dqn_target/<hash>/``: ``weights.pt`` loads with
+    ``weights_only=True``, ``episodes.npz`` without pickle); ``run.seconds`` is the original training time.
+    At `paper` one scenario's run is ~1.5 hours, so the two scenarios can be trained in two processes
+    (``scripts/inverted_pretrain.py``) and the notebook then draws from the cache.
+    """
+    initial = SeedBatchedQ(networks).stacked_state()
+    key = config_hash("dqn_target", _TARGET_VERSION, config.target_env, config.dqn, np.asarray(mazes), config.seed,
+                      {k: v.numpy() for k, v in initial.items()},
+                      # rounded: the reward model's float sums depend on the thread count, and a last-bit
+                      # difference in φ̂ must not retrain a 1.5-hour run
+                      [None if p is None else [np.round(p.table, 9), p.terminal_zero, p.gamma] for p in potentials])
+    weights_path = artifact_path("dqn_target", key, "weights.pt")
+    logs_path, meta_path = weights_path.with_name("episodes.npz"), weights_path.with_name("run.json")
+    if not refresh and weights_path.exists() and logs_path.exists() and meta_path.exists():
+        q = SeedBatchedQ(networks_from_stacked(load_stacked(weights_path), config.size, source="cached target run"))
+        return DQNRun(q=q, **load_npz(logs_path), seconds=json.loads(meta_path.read_text())["seconds"],
+                      config=config.dqn)
+    run = train_dqn(config.target_env, config.dqn, networks, np.asarray(mazes)[:, None], potentials=potentials,
+                    seed=config.seed)
+    save_stacked(weights_path, run.q)
+    save_npz(logs_path, {name: np.asarray(getattr(run, name)) for name in _RUN_LOGS})
+    atomic_write_json(meta_path, {"seconds": round(run.seconds, 2), "n_networks": len(networks)})  # written last
+    return run
+
+
 def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedResult:
     """Train every arm on every seed's inverted target maze in one batched DQN run.
 
@@ -331,9 +386,9 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
     networks = [net for arm in ARMS for net in arm_nets[arm]]  # SeedBatchedQ copies the weights
     potentials = [p for arm in ARMS for p in arm_pots[arm]]
     t0 = time.perf_counter()
-    run = train_dqn(config.target_env, config.dqn, networks, np.tile(mazes, len(ARMS))[:, None],
-                    potentials=potentials, seed=config.seed)
+    run = target_run(config, networks, np.tile(mazes, len(ARMS)), potentials)
     timings["target_dqn_s"] = time.perf_counter() - t0
+    timings["target_dqn_trained_s"] = run.seconds  # differs from target_dqn_s when the run came from the cache
     ev = evaluate(run.q, config.target_env, np.tile(mazes, len(ARMS)), config.dqn.test_e, config.n_eval_episodes,
                   seed=config.seed)
     success, returns, test = {}, {}, {}

@@ -1,6 +1,8 @@
 """Seed-batched DQN: shapes, batched == independent, ε schedule, reproducibility, bad checkpoints."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -267,6 +269,32 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     again, _ = inverted.source_networks(config)
     for k in source:
         torch.testing.assert_close(source[k], again[k], rtol=0, atol=0)
+    # the target run is cached: a rerun loads the same weights, episode logs and test results
+    rerun = inverted.run_inverted(config, model=model)
+    assert rerun.timings["target_dqn_trained_s"] == pytest.approx(result.run.seconds, abs=0.01)
+    for name in ("episode_network", "episode_end_step", "episode_return", "episode_success", "episode_length"):
+        np.testing.assert_array_equal(getattr(rerun.run, name), getattr(result.run, name))
+    for k, v in result.run.q.stacked_state().items():
+        torch.testing.assert_close(rerun.run.q.stacked_state()[k], v, rtol=0, atol=0)
+    for arm in inverted.ARMS:
+        np.testing.assert_array_equal(rerun.test_success[arm], result.test_success[arm])
+    # ... keyed by everything the run sees: the same inputs load, another potential table trains anew
+    from secretlab.cache import cache_dir
+
+    def cached_runs() -> set:
+        return set((cache_dir() / "dqn_target").iterdir())
+
+    nets, mazes = fresh_networks(8, [0, 1]), result.target_mazes
+    shifted = replace(result.potentials[0], table=result.potentials[0].table + 1.0)
+    short = replace(config, dqn=replace(cfg, total_steps=30, learning_starts=10, exploration_steps=10))
+    before = cached_runs()
+    inverted.target_run(short, nets, mazes, [None, None])
+    after = cached_runs()
+    assert len(after - before) == 1
+    inverted.target_run(short, nets, mazes, [None, None])
+    assert cached_runs() == after
+    inverted.target_run(short, nets, mazes, [shifted, None])
+    assert len(cached_runs() - after) == 1
     # a 12×12 scenario cannot take 8×8 source weights
     with pytest.raises(ValueError, match="does not fit the target observation"):
         networks_from_stacked(source, 12)
