@@ -363,3 +363,17 @@ def test_stable_baselines3_dqn_runs_unchanged_on_the_shaped_env():
         if terminated or truncated:
             env.reset()
     assert np.abs(shaped).max() > 0
+
+
+def test_paper_profile_configs_are_the_papers_schedule():
+    from secretlab import inverted
+    from secretlab.profiles import notebook_params
+
+    configs = inverted.profile_configs(notebook_params("06_inverted_dynamics", "paper"), "paper", seed=0)
+    assert [(c.n_triggers, c.n_prizes) for c in configs] == [(1, 1), (1, 2)]
+    for c in configs:
+        d = c.dqn  # App. A.3: ε 1 → 0.01 over 250k steps, 0.001 at test, RMSProp 2.5e-4, sync 2,000, prefill 5,000
+        assert (d.total_steps, d.exploration_steps, d.start_e, d.end_e, d.test_e) == (500_000, 250_000, 1.0, 0.01, 0.001)
+        assert (d.learning_rate, d.target_update_interval, d.learning_starts) == (2.5e-4, 2000, 5000)
+        assert d.buffer_size == 100_000  # documented deviation from 1e6 (memory), docs/dqn.md
+        assert c.source_dqn == d and c.n_seeds == 10 and c.source_mazes == "fresh" and c.profile == "paper"
