@@ -330,14 +330,14 @@ def target_run(config: InvertedConfig, networks: list, mazes: np.ndarray, potent
     the networks' initial weights and every potential table. A rerun with the same inputs loads the
     trained weights and episode logs (``.cache/dqn_target/<hash>/``: ``weights.pt`` loads with
     ``weights_only=True``, ``episodes.npz`` without pickle); ``run.seconds`` is the original training time.
-    At `paper` one scenario's run is ~1.5 hours, so the two scenarios can be trained in two processes
+    At `paper` one scenario's run is ~2 hours on one core, so the two scenarios can be trained in two processes
     (``scripts/inverted_pretrain.py``) and the notebook then draws from the cache.
     """
     initial = SeedBatchedQ(networks).stacked_state()
     key = config_hash("dqn_target", _TARGET_VERSION, config.target_env, config.dqn, np.asarray(mazes), config.seed,
                       {k: v.numpy() for k, v in initial.items()},
                       # rounded: the reward model's float sums depend on the thread count, and a last-bit
-                      # difference in φ̂ must not retrain a 1.5-hour run
+                      # difference in φ̂ must not retrain a 2-hour run
                       [None if p is None else [np.round(p.table, 9), p.terminal_zero, p.gamma] for p in potentials])
     weights_path = artifact_path("dqn_target", key, "weights.pt")
     logs_path, meta_path = weights_path.with_name("episodes.npz"), weights_path.with_name("run.json")
@@ -386,10 +386,11 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
     networks = [net for arm in ARMS for net in arm_nets[arm]]  # SeedBatchedQ copies the weights
     potentials = [p for arm in ARMS for p in arm_pots[arm]]
     t0 = time.perf_counter()
-    run = target_run(config, networks, np.tile(mazes, len(ARMS)), potentials)
+    network_mazes = np.tile(mazes, len(ARMS))  # network a·n + i plays seed i's maze
+    run = target_run(config, networks, network_mazes, potentials)
     timings["target_dqn_s"] = time.perf_counter() - t0
     timings["target_dqn_trained_s"] = run.seconds  # differs from target_dqn_s when the run came from the cache
-    ev = evaluate(run.q, config.target_env, np.tile(mazes, len(ARMS)), config.dqn.test_e, config.n_eval_episodes,
+    ev = evaluate(run.q, config.target_env, network_mazes, config.dqn.test_e, config.n_eval_episodes,
                   seed=config.seed)
     success, returns, test = {}, {}, {}
     for a, arm in enumerate(ARMS):

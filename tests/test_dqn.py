@@ -272,7 +272,7 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     # the target run is cached: a rerun loads the same weights, episode logs and test results
     rerun = inverted.run_inverted(config, model=model)
     assert rerun.timings["target_dqn_trained_s"] == pytest.approx(result.run.seconds, abs=0.01)
-    for name in ("episode_network", "episode_end_step", "episode_return", "episode_success", "episode_length"):
+    for name in inverted._RUN_LOGS:  # every logged array the cache stores
         np.testing.assert_array_equal(getattr(rerun.run, name), getattr(result.run, name))
     for k, v in result.run.q.stacked_state().items():
         torch.testing.assert_close(rerun.run.q.stacked_state()[k], v, rtol=0, atol=0)
