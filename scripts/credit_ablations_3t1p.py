@@ -6,7 +6,11 @@ Besides precision/recall it prints how the sign predictions depend on the number
 activations before each reward (the model has to count to three) and the attention mass on the
 activation steps. Models are cached like every other reward model, so a rerun only rescores.
 
-Run: .venv/bin/python scripts/credit_ablations_3t1p.py [VARIANT ...]   (5-30 minutes per variant on one core)
+The variants before the warm start train from a fresh init (``warm_start=False``); the warm-start
+variants start from the cached default 8×8 1T/1P model of the same seed (``source_model``'s warm start),
+with the given TrainConfig changes for the fine-tuning.
+
+Run: .venv/bin/python scripts/credit_ablations_3t1p.py [VARIANT ...]   (3-30 minutes per variant on one core)
 """
 import sys
 import time
@@ -19,7 +23,7 @@ from secretlab.envs.triggers import TriggersConfig
 from secretlab.training import source_model
 
 BALANCED = (0.1, 0.02, 0.9)  # w(-1), w(0), w(+1): about the inverse of the natural -1 : +1 frequency (9 : 1)
-NATURAL = {"success_share": "natural", "lr": 1e-3}  # the recipe before success_share (the random policy's 7% +1)
+NATURAL = {"success_share": "natural", "lr": 1e-3, "warm_start": False}  # the recipe before success_share (the random policy's 7% +1)
 VARIANTS = {
     # --- natural share of successful episodes (7%), lr 1e-3: the first sessions' recipe
     "natural": {**NATURAL, "max_epochs": 12, "patience": 6},
@@ -29,16 +33,31 @@ VARIANTS = {
                                        "n_train_trajectories": 12000, "max_epochs": 12, "patience": 6},
     "natural_lr_3e-4_20_epochs": {"success_share": "natural", "lr": 3e-4, "max_epochs": 20, "patience": 20},
     # --- half of the episodes with a +1 (success_share = 0.5, the recipe now)
-    "share_0.5_lr_1e-3_20_epochs": {"lr": 1e-3, "max_epochs": 20, "patience": 20},
-    "share_0.5_lr_1e-3_no_attention_dropout_20_epochs": {"lr": 1e-3, "dropout_attn": 0.0, "max_epochs": 20,
+    "share_0.5_lr_1e-3_20_epochs": {"lr": 1e-3, "warm_start": False, "max_epochs": 20, "patience": 20},
+    "share_0.5_lr_1e-3_no_attention_dropout_20_epochs": {"lr": 1e-3, "dropout_attn": 0.0, "warm_start": False, "max_epochs": 20,
                                                          "patience": 20},
-    "share_0.5_lr_3e-4_30_epochs": {"max_epochs": 30, "patience": 30},
-    "share_0.5_12000_lr_3e-4_20_epochs": {"n_train_trajectories": 12000, "max_epochs": 20, "patience": 20},
+    "share_0.5_lr_3e-4_30_epochs": {"max_epochs": 30, "patience": 30, "warm_start": False},
+    "share_0.5_12000_lr_3e-4_20_epochs": {"n_train_trajectories": 12000, "max_epochs": 20, "patience": 20,
+                                          "warm_start": False},
     "share_0.3_12000_lr_3e-4_20_epochs": {"success_share": 0.3, "n_train_trajectories": 12000, "max_epochs": 20,
-                                          "patience": 20},
+                                          "patience": 20, "warm_start": False},
     "share_0.5_12000_lr_1e-3_cosine_20_epochs": {"n_train_trajectories": 12000, "lr": 1e-3, "lr_schedule": "cosine",
-                                                 "warmup_epochs": 1, "max_epochs": 20, "patience": 20},
-    "share_0.5_12000_lr_3e-4_40_epochs": {"n_train_trajectories": 12000, "max_epochs": 40, "patience": 40},
+                                                 "warmup_epochs": 1, "max_epochs": 20, "patience": 20,
+                                                 "warm_start": False},
+    "share_0.5_12000_lr_3e-4_40_epochs": {"n_train_trajectories": 12000, "max_epochs": 40, "patience": 40,
+                                          "warm_start": False},
+    # --- fresh init, smaller batches
+    "share_0.5_batch_8_lr_3e-4": {"batch_size": 8, "patience": 100, "warm_start": False},
+    # --- warm start from the default 1T/1P model (same seed), then fine-tune with these changes
+    "warm_start_batch_32_lr_3e-4": {"warm_start": {"patience": 100}},
+    "warm_start_batch_32_lr_3e-4_24_epochs": {"warm_start": {"max_epochs": 24, "patience": 100}},
+    "warm_start_batch_8_lr_3e-4": {"warm_start": {"batch_size": 8, "patience": 100}},
+    "warm_start_batch_8_lr_3e-4_cosine": {"warm_start": {"batch_size": 8, "lr_schedule": "cosine", "patience": 100}},
+    "warm_start_batch_4_lr_3e-4_cosine": {"warm_start": {"batch_size": 4, "lr_schedule": "cosine", "patience": 100}},
+    "warm_start_batch_8_lr_1e-3_cosine": {"warm_start": {"batch_size": 8, "lr": 1e-3, "lr_schedule": "cosine",
+                                                         "patience": 100}},
+    "warm_start_batch_8_lr_1e-3_cosine_20_epochs": {"warm_start": {"batch_size": 8, "lr": 1e-3, "lr_schedule": "cosine",
+                                                                   "max_epochs": 20, "patience": 100}},
 }
 ENV = TriggersConfig(8, 3, 1)
 

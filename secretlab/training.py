@@ -6,7 +6,9 @@
 stopping on the validation loss and per-epoch metrics. ``load_or_train`` caches
 the checkpoint under a hash of (dataset config, model config, train config), and
 ``source_model`` is the one call later notebooks use to get the shared model of a
-maze distribution for a profile.
+maze distribution for a profile; at ``default`` it starts the models of scenarios with
+several triggers from the same maze distribution's one-trigger model (a warm start,
+see ``REWARD_MODEL`` in :mod:`secretlab.profiles`).
 
 Speed: batches are formed from length-sorted buckets and trimmed to their longest
 trajectory, so a batch carries little padding (random 8×8 trajectories are ~110
@@ -105,6 +107,8 @@ class TrainedModel:
     """(3, 3) int64 on validation real steps: rows = true sign (-1, 0, +1), columns = predicted."""
     checkpoint: Path | None = None
     """Where the checkpoint lives (None if not saved)."""
+    warm_start_from: str | None = None
+    """Cache key (folder name) of the checkpoint whose weights training started from; None: a fresh init."""
 
 
 def default_device() -> torch.device:
@@ -344,6 +348,7 @@ def save_checkpoint(trained: TrainedModel, path: str | Path) -> Path:
         "train_config": asdict(trained.train_config),
         "history": {c: trained.history[c].tolist() for c in trained.history.columns},
         "confusion": trained.confusion.tolist(),
+        "warm_start_from": trained.warm_start_from or "",
     }
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
@@ -368,7 +373,8 @@ def load_checkpoint(path: str | Path, dataset: Any | None = None,
     history = pd.DataFrame(payload["history"])
     history["best"] = kept_epoch_mask(history["val_loss"].to_numpy())  # older checkpoints flagged the minimum
     return TrainedModel(model, model_config, train_config, history,
-                        np.asarray(payload["confusion"], dtype=np.int64), Path(path))
+                        np.asarray(payload["confusion"], dtype=np.int64), Path(path),
+                        payload.get("warm_start_from") or None)
 
 
 def _dataset_key(dataset: Any) -> Any:
@@ -380,28 +386,51 @@ def _dataset_key(dataset: Any) -> Any:
             np.asarray(dataset.lengths)]
 
 
-def checkpoint_path(dataset: Any, model_config: ModelConfig, train_config: TrainConfig) -> Path:
-    key = config_hash(_dataset_key(dataset), model_config, train_config, {"architecture": ARCHITECTURE_VERSION})
-    return artifact_path("reward_models", key, "model.pt")
+def checkpoint_path(dataset: Any, model_config: ModelConfig, train_config: TrainConfig,
+                    warm_start: TrainedModel | None = None) -> Path:
+    key = [_dataset_key(dataset), model_config, train_config, {"architecture": ARCHITECTURE_VERSION}]
+    if warm_start is not None:  # the starting weights are part of what was trained: key them by their own cache key
+        key.append({"warm_start_from": _cache_key(warm_start)})
+    return artifact_path("reward_models", config_hash(*key), "model.pt")
+
+
+def _cache_key(trained: TrainedModel) -> str:
+    if trained.checkpoint is None:
+        raise ValueError("warm_start must be a cached model (load_or_train / source_model), got one without a checkpoint")
+    return Path(trained.checkpoint).parent.name
 
 
 def load_or_train(dataset: Any, model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
-                  progress: bool = True, refresh: bool = False) -> TrainedModel:
-    """The cached model for (dataset config, model config, train config), training it if needed."""
+                  progress: bool = True, refresh: bool = False,
+                  warm_start: TrainedModel | None = None) -> TrainedModel:
+    """The cached model for (dataset config, model config, train config), training it if needed.
+
+    ``warm_start``: a cached model whose weights training starts from (it must have the same
+    architecture); its cache key joins this model's key.
+    """
     model_config = model_config or model_config_for(dataset)
     train_config = train_config or TrainConfig()
-    path = checkpoint_path(dataset, model_config, train_config)
+    path = checkpoint_path(dataset, model_config, train_config, warm_start)
     if path.exists() and not refresh:
         return load_checkpoint(path, dataset)
     resume = path.with_name("resume.pt")  # per-epoch resume point: an interrupted run continues here
     if refresh:
         resume.unlink(missing_ok=True)
-    trained = train(dataset, model_config, train_config, progress=progress, resume_path=resume)
+    initial = None
+    if warm_start is not None:
+        if warm_start.model_config != model_config:
+            raise ValueError(f"warm_start has model config {warm_start.model_config}, this model {model_config}: "
+                             "a warm start needs the same architecture")
+        initial = {k: v.detach().cpu() for k, v in warm_start.model.state_dict().items()}
+    trained = train(dataset, model_config, train_config, progress=progress, resume_path=resume,
+                    initial_state=initial)
+    trained.warm_start_from = None if warm_start is None else _cache_key(warm_start)
     save_checkpoint(trained, path)
     resume.unlink(missing_ok=True)
     atomic_write_json(path.with_name("config.json"), {
         "dataset": asdict(dataset.config) if hasattr(dataset, "config") else None,
-        "model_config": asdict(model_config), "train_config": asdict(train_config)})
+        "model_config": asdict(model_config), "train_config": asdict(train_config),
+        "warm_start_from": trained.warm_start_from})
     return trained
 
 
@@ -413,28 +442,47 @@ def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, *
     split (``secretlab.data.load_or_collect``) and trains with the profile's
     ``REWARD_MODEL`` budget. ``overrides`` may set ``n_train_trajectories``,
     ``success_share`` (a number in [0, 1], or ``"natural"`` for the policy's own share; see
-    :class:`secretlab.data.DatasetConfig`) or any :class:`TrainConfig` / :class:`ModelConfig`
+    :class:`secretlab.data.DatasetConfig`), ``warm_start`` (False: train from a fresh init
+    even where the profile warm-starts) or any :class:`TrainConfig` / :class:`ModelConfig`
     field; anything else is a ValueError. An override of None keeps the profile's value.
+
+    Warm start (``REWARD_MODEL[profile]["warm_start"]``, a dict of :class:`TrainConfig` changes):
+    a scenario with more than one trigger starts from ``source_model`` of the same maze
+    distribution with one trigger (same size, prizes, seed, profile and overrides), which has
+    already learned to attend to the activation step, and fine-tunes with those changes; it
+    still has to learn to count the activations. Explicit overrides win over the changes.
     """
     from secretlab.data import DatasetConfig, load_or_collect
     from secretlab.profiles import reward_model_params
 
-    params = {**reward_model_params(profile), **{k: v for k, v in overrides.items() if v is not None}}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    params = {**reward_model_params(profile), **given}
     train_fields = {f.name for f in fields(TrainConfig)}
     model_fields = {f.name for f in fields(ModelConfig)} - {"obs_shape"}
     n_train = params.pop("n_train_trajectories")
     success_share = params.pop("success_share", None)
     success_share = None if success_share == "natural" else success_share  # None already means "the profile's"
+    warm_start = params.pop("warm_start", None)
     unknown = set(params) - train_fields - model_fields
     if unknown:
         raise ValueError(f"unknown override(s) {sorted(unknown)}; allowed: n_train_trajectories, success_share, "
-                         f"TrainConfig fields {sorted(train_fields - {'seed'})}, ModelConfig fields "
+                         f"warm_start, TrainConfig fields {sorted(train_fields - {'seed'})}, ModelConfig fields "
                          f"{sorted(model_fields)}")
     if "seed" in params:
         raise ValueError("pass the seed as the `seed` argument, not as an override")
+    if warm_start is not None and warm_start is not False and not (
+            isinstance(warm_start, dict) and set(warm_start) <= train_fields - {"seed"}):
+        raise ValueError(f"warm_start must be False, None or a dict of TrainConfig changes (fields "
+                         f"{sorted(train_fields - {'seed'})}), got {warm_start!r}")
     dataset = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_train), seed=seed, split="train",
                                             success_share=success_share), progress=progress)
     model_config = model_config_for(dataset, **{k: v for k, v in params.items() if k in model_fields})
-    train_config = TrainConfig(seed=seed, **{k: v for k, v in params.items() if k in train_fields})
-    return load_or_train(dataset, model_config, train_config, progress=progress)
+    train_params = {k: v for k, v in params.items() if k in train_fields}
+    base = None
+    if isinstance(warm_start, dict) and getattr(env, "n_triggers", 1) > 1:
+        from dataclasses import replace
 
+        base = source_model(replace(env, n_triggers=1), profile, seed, progress=progress, **overrides)
+        train_params = {**train_params, **warm_start, **{k: v for k, v in given.items() if k in train_fields}}
+    train_config = TrainConfig(seed=seed, **train_params)
+    return load_or_train(dataset, model_config, train_config, progress=progress, warm_start=base)

@@ -197,6 +197,47 @@ def test_warm_start_begins_from_the_given_weights():
     assert not torch.allclose(cold.model.state_dict()["head.weight"], start["head.weight"], atol=1e-3)
 
 
+def test_source_model_warm_starts_scenarios_with_several_triggers(tmp_path, monkeypatch):
+    from secretlab.envs.triggers import TriggersConfig
+    from secretlab.profiles import reward_model_params
+    from secretlab.training import source_model
+
+    monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
+    tiny = {"n_train_trajectories": 30, "d_model": 16, "d_ff": 16}
+    base = source_model(TriggersConfig(5, 1, 1), "smoke", 0, progress=False, **tiny)  # one step at lr 3e-4
+    assert base.warm_start_from is None  # one trigger: nothing to start from
+    profile_warm = source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, **tiny)
+    assert profile_warm.warm_start_from == base.checkpoint.parent.name
+    changes = reward_model_params("smoke")["warm_start"]
+    assert all(getattr(profile_warm.train_config, k) == v for k, v in changes.items())
+
+    # Fine-tuning at lr 1e-12 barely moves the weights: the model must still hold the base's weights,
+    # which one Adam step moved ~3e-4 away from the shared seed-0 init that a fresh start keeps.
+    frozen = source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False,
+                          warm_start={**changes, "lr": 1e-12}, **tiny)
+    assert frozen.warm_start_from == base.checkpoint.parent.name and frozen.checkpoint != profile_warm.checkpoint
+    b = base.model.state_dict()
+    assert all(torch.allclose(v, b[k], atol=1e-7) for k, v in frozen.model.state_dict().items())
+    cold = source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, warm_start=False,
+                        **{**tiny, "lr": 1e-12})
+    assert cold.warm_start_from is None
+    assert not torch.allclose(cold.model.state_dict()["head.weight"], b["head.weight"], atol=1e-5)
+    again = source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, **tiny)  # from the cache
+    assert again.checkpoint == profile_warm.checkpoint and again.warm_start_from == base.checkpoint.parent.name
+    with pytest.raises(ValueError, match="warm_start"):
+        source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, warm_start={"colour": 1}, **tiny)
+
+
+def test_load_or_train_rejects_a_warm_start_of_another_architecture(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
+    data = _toy_dataset()
+    small = load_or_train(data, ModelConfig(d_model=16, d_ff=16), TrainConfig(max_epochs=1, batch_size=8),
+                          progress=False)
+    with pytest.raises(ValueError, match="same architecture"):
+        load_or_train(data, ModelConfig(d_model=32, d_ff=16), TrainConfig(max_epochs=1, batch_size=8),
+                      progress=False, warm_start=small)
+
+
 def test_load_or_train_removes_its_resume_point(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
     trained = load_or_train(_toy_dataset(), ModelConfig(d_model=16, d_ff=16), TrainConfig(max_epochs=2, batch_size=8),
