@@ -6,7 +6,7 @@
 stopping on the validation loss and per-epoch metrics. ``load_or_train`` caches
 the checkpoint under a hash of (dataset config, model config, train config), and
 ``source_model`` is the one call later notebooks use to get the shared model of a
-maze distribution for a profile; at ``default`` it starts the models of scenarios with
+maze distribution for a profile; at ``smoke`` and ``default`` it starts the models of scenarios with
 several triggers from the same maze distribution's one-trigger model (a warm start,
 see ``REWARD_MODEL`` in :mod:`secretlab.profiles`).
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -480,8 +480,6 @@ def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, *
     train_params = {k: v for k, v in params.items() if k in train_fields}
     base = None
     if isinstance(warm_start, dict) and getattr(env, "n_triggers", 1) > 1:
-        from dataclasses import replace
-
         base = source_model(replace(env, n_triggers=1), profile, seed, progress=progress, **overrides)
         train_params = {**train_params, **warm_start, **{k: v for k, v in given.items() if k in train_fields}}
     train_config = TrainConfig(seed=seed, **train_params)
