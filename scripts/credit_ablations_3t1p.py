@@ -56,6 +56,8 @@ VARIANTS = {
     "warm_start_batch_4_lr_3e-4_cosine": {"warm_start": {"batch_size": 4, "lr_schedule": "cosine", "patience": 100}},
     "warm_start_batch_8_lr_1e-3_cosine": {"warm_start": {"batch_size": 8, "lr": 1e-3, "lr_schedule": "cosine",
                                                          "patience": 100}},  # the default profile's (patience 12)
+    "warm_start_batch_8_lr_2e-3_cosine": {"warm_start": {"batch_size": 8, "lr": 2e-3, "lr_schedule": "cosine",
+                                                         "patience": 100}},
     "warm_start_batch_8_lr_1e-3_cosine_20_epochs": {"warm_start": {"batch_size": 8, "lr": 1e-3, "lr_schedule": "cosine",
                                                                    "max_epochs": 20, "patience": 100}},
 }
