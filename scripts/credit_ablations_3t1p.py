@@ -23,7 +23,8 @@ from secretlab.envs.triggers import TriggersConfig
 from secretlab.training import source_model
 
 BALANCED = (0.1, 0.02, 0.9)  # w(-1), w(0), w(+1): about the inverse of the natural -1 : +1 frequency (9 : 1)
-NATURAL = {"success_share": "natural", "lr": 1e-3, "warm_start": False}  # the recipe before success_share (the random policy's 7% +1)
+# The recipe before success_share (the random policy's 7% +1), from a fresh init.
+NATURAL = {"success_share": "natural", "lr": 1e-3, "warm_start": False}
 VARIANTS = {
     # --- natural share of successful episodes (7%), lr 1e-3: the first sessions' recipe
     "natural": {**NATURAL, "max_epochs": 12, "patience": 6},
@@ -31,11 +32,12 @@ VARIANTS = {
     "natural_balanced_weights": {**NATURAL, "class_weights": BALANCED, "max_epochs": 12, "patience": 6},
     "natural_balanced_weights_12000": {**NATURAL, "class_weights": BALANCED, "dropout_attn": 0.0,
                                        "n_train_trajectories": 12000, "max_epochs": 12, "patience": 6},
-    "natural_lr_3e-4_20_epochs": {"success_share": "natural", "lr": 3e-4, "max_epochs": 20, "patience": 20},
+    "natural_lr_3e-4_20_epochs": {"success_share": "natural", "lr": 3e-4, "max_epochs": 20, "patience": 20,
+                                  "warm_start": False},
     # --- half of the episodes with a +1 (success_share = 0.5, the recipe now)
     "share_0.5_lr_1e-3_20_epochs": {"lr": 1e-3, "warm_start": False, "max_epochs": 20, "patience": 20},
-    "share_0.5_lr_1e-3_no_attention_dropout_20_epochs": {"lr": 1e-3, "dropout_attn": 0.0, "warm_start": False, "max_epochs": 20,
-                                                         "patience": 20},
+    "share_0.5_lr_1e-3_no_attention_dropout_20_epochs": {"lr": 1e-3, "dropout_attn": 0.0, "warm_start": False,
+                                                         "max_epochs": 20, "patience": 20},
     "share_0.5_lr_3e-4_30_epochs": {"max_epochs": 30, "patience": 30, "warm_start": False},
     "share_0.5_12000_lr_3e-4_20_epochs": {"n_train_trajectories": 12000, "max_epochs": 20, "patience": 20,
                                           "warm_start": False},

@@ -396,7 +396,8 @@ def checkpoint_path(dataset: Any, model_config: ModelConfig, train_config: Train
 
 def _cache_key(trained: TrainedModel) -> str:
     if trained.checkpoint is None:
-        raise ValueError("warm_start must be a cached model (load_or_train / source_model), got one without a checkpoint")
+        raise ValueError("warm_start must be a cached model (from load_or_train or source_model); "
+                         "this one has no checkpoint")
     return Path(trained.checkpoint).parent.name
 
 
