@@ -456,32 +456,33 @@ def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, *
     from secretlab.data import DatasetConfig, load_or_collect
     from secretlab.profiles import reward_model_params
 
+    profile_params = reward_model_params(profile)
     given = {k: v for k, v in overrides.items() if v is not None}
-    params = {**reward_model_params(profile), **given}
     train_fields = {f.name for f in fields(TrainConfig)}
     model_fields = {f.name for f in fields(ModelConfig)} - {"obs_shape"}
+    tunable = sorted(train_fields - {"seed"})
+    warm_start = given.get("warm_start", profile_params.get("warm_start"))
+    if warm_start is not None and warm_start is not False and not (
+            isinstance(warm_start, dict) and set(warm_start) <= set(tunable)):
+        raise ValueError(f"warm_start must be False, None or a dict of TrainConfig changes (fields {tunable}), "
+                         f"got {warm_start!r}")
+    fine_tune = isinstance(warm_start, dict) and getattr(env, "n_triggers", 1) > 1
+    # precedence: the profile's budget < its warm-start changes (when fine-tuning) < explicit overrides
+    params = {**profile_params, **(warm_start if fine_tune else {}), **given}
+    params.pop("warm_start", None)
     n_train = params.pop("n_train_trajectories")
     success_share = params.pop("success_share", None)
     success_share = None if success_share == "natural" else success_share  # None already means "the profile's"
-    warm_start = params.pop("warm_start", None)
     unknown = set(params) - train_fields - model_fields
     if unknown:
         raise ValueError(f"unknown override(s) {sorted(unknown)}; allowed: n_train_trajectories, success_share, "
-                         f"warm_start, TrainConfig fields {sorted(train_fields - {'seed'})}, ModelConfig fields "
-                         f"{sorted(model_fields)}")
+                         f"warm_start, TrainConfig fields {tunable}, ModelConfig fields {sorted(model_fields)}")
     if "seed" in params:
         raise ValueError("pass the seed as the `seed` argument, not as an override")
-    if warm_start is not None and warm_start is not False and not (
-            isinstance(warm_start, dict) and set(warm_start) <= train_fields - {"seed"}):
-        raise ValueError(f"warm_start must be False, None or a dict of TrainConfig changes (fields "
-                         f"{sorted(train_fields - {'seed'})}), got {warm_start!r}")
     dataset = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_train), seed=seed, split="train",
                                             success_share=success_share), progress=progress)
     model_config = model_config_for(dataset, **{k: v for k, v in params.items() if k in model_fields})
-    train_params = {k: v for k, v in params.items() if k in train_fields}
-    base = None
-    if isinstance(warm_start, dict) and getattr(env, "n_triggers", 1) > 1:
-        base = source_model(replace(env, n_triggers=1), profile, seed, progress=progress, **overrides)
-        train_params = {**train_params, **warm_start, **{k: v for k, v in given.items() if k in train_fields}}
-    train_config = TrainConfig(seed=seed, **train_params)
+    train_config = TrainConfig(seed=seed, **{k: v for k, v in params.items() if k in train_fields})
+    base = (source_model(replace(env, n_triggers=1), profile, seed, progress=progress, **overrides)
+            if fine_tune else None)
     return load_or_train(dataset, model_config, train_config, progress=progress, warm_start=base)
