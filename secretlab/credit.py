@@ -207,8 +207,10 @@ def sign_by_activations(rows: CreditRows, activated: np.ndarray) -> "Any":
     *count* activations; this table shows whether it does. ``rows``: every non-zero reward
     (:func:`credit_rows`); ``activated`` (N, T) bool. Returns a pandas DataFrame indexed by k with
     ``rewards`` (count), ``true_positive_share`` (share of them that are +1), ``predicted_positive_share``,
-    ``accuracy`` (predicted sign correct) and ``attention_on_activations`` (mean attention mass
-    the row puts on the activation steps).
+    ``accuracy`` (predicted sign correct), ``attention_on_activations`` (mean attention mass
+    the row puts on the activation steps) and ``attention_on_activations_sd`` (its population
+    standard deviation over the rows: a model that counts by attention mass keeps it small, so
+    that the masses for k = 2 and k = 3 do not overlap).
     """
     import pandas as pd
 
@@ -223,9 +225,51 @@ def sign_by_activations(rows: CreditRows, activated: np.ndarray) -> "Any":
                           "correct": rows.correct, "mass": mass})
     table = frame.groupby("k").agg(rewards=("positive", "size"), true_positive_share=("positive", "mean"),
                                    predicted_positive_share=("predicted_positive", "mean"),
-                                   accuracy=("correct", "mean"), attention_on_activations=("mass", "mean"))
+                                   accuracy=("correct", "mean"), attention_on_activations=("mass", "mean"),
+                                   attention_on_activations_sd=("mass", lambda m: float(np.std(m))))
     table.index.name = "activations before the reward"
     return table
+
+
+def activation_logits(rows: CreditRows, activated: np.ndarray, actions: np.ndarray) -> "Any":
+    """Each trigger activation's attention score above the rest of its row.
+
+    Within one row the query is fixed, so log α_i − log α_j equals the difference of the pre-softmax
+    scores of steps i and j. For every row of ``rows`` (pass ``rows.correct_positive`` for the
+    credit rows) and every activation step s ≤ t before its reward, ``logit_gap`` is
+    log α_s − log(mean α_j over the row's other steps j ≤ t, neither an activation nor t itself).
+    Counting k activations with one softmax head needs these gaps to be equal across the
+    activations of a row and across contexts (action, position); a spread means some activations
+    fall below the 0.2 threshold while others take the mass.
+
+    ``activated`` (N, T) bool, ``actions`` (N, T) int. Returns a pandas DataFrame with one line per
+    (row, activation): ``row`` (index into ``rows``), ``k`` (activations before the reward),
+    ``order`` (0 = first), ``step``, ``distance`` (t − step), ``action`` (the activating action),
+    ``attention`` (α_s) and ``logit_gap``. Rows with no other step are skipped.
+    """
+    import pandas as pd
+
+    activated = np.asarray(activated, dtype=bool)
+    actions = np.asarray(actions)
+    if activated.shape != actions.shape:
+        raise ValueError(f"activated {activated.shape} and actions {actions.shape} must have the same shape")
+    lines = []
+    for r in range(len(rows)):
+        traj, t = int(rows.traj[r]), int(rows.step[r])
+        steps = np.flatnonzero(activated[traj, : t + 1])
+        other = np.ones(t + 1, bool)
+        other[steps] = False
+        other[t] = False
+        if len(steps) == 0 or not other.any():
+            continue
+        reference = float(np.mean(rows.attention[r, : t + 1][other]))
+        for order, s in enumerate(steps):
+            alpha = float(rows.attention[r, s])
+            gap = np.log(alpha / reference) if alpha > 0 and reference > 0 else np.nan
+            lines.append({"row": r, "k": len(steps), "order": order, "step": int(s), "distance": t - int(s),
+                          "action": int(actions[traj, s]), "attention": alpha, "logit_gap": gap})
+    columns = ["row", "k", "order", "step", "distance", "action", "attention", "logit_gap"]
+    return pd.DataFrame(lines, columns=columns)
 
 
 def attention_by_offset(rows: CreditRows, activated: np.ndarray, max_offset: int = 10,

@@ -200,3 +200,36 @@ def test_sign_by_activations_on_hand_made_rows():
     assert table.loc[2, "attention_on_activations"] == pytest.approx(0.8)
     assert table.loc[1, "attention_on_activations"] == pytest.approx(0.5)
     assert table.loc[0, "accuracy"] == 1.0
+
+
+def test_sign_by_activations_reports_the_spread_of_the_mass():
+    from secretlab.credit import CreditRows, sign_by_activations
+
+    activated = np.zeros((2, 3), bool)
+    activated[:, 0] = True
+    att = np.array([[0.2, 0.8, 0.0], [0.6, 0.4, 0.0]], np.float32)  # masses 0.2 and 0.6 at k = 1
+    rows = CreditRows(traj=np.array([0, 1]), step=np.array([1, 1]), sign=np.array([1, 1]), pred=np.array([1, 1]),
+                      correct=np.array([True, True]), attention=att)
+    table = sign_by_activations(rows, activated)
+    assert table.loc[1, "attention_on_activations"] == pytest.approx(0.4)
+    assert table.loc[1, "attention_on_activations_sd"] == pytest.approx(0.2)  # population sd of 0.2 and 0.6
+
+
+def test_activation_logits_by_hand():
+    from secretlab.credit import CreditRows, activation_logits
+
+    activated = np.zeros((2, 5), bool)
+    activated[0, [0, 2]] = True
+    activated[1, 4] = True                     # after the reward of row 1: not counted, so row 1 is skipped
+    actions = np.array([[3, 1, 0, 2, 2], [0, 0, 0, 0, 0]])
+    att = np.zeros((2, 5), np.float32)
+    att[0, :4] = [0.5, 0.1, 0.2, 0.2]          # t = 3: others are step 1 only (step 3 is the query itself)
+    att[1, :3] = [0.3, 0.3, 0.4]
+    rows = CreditRows(traj=np.array([0, 1]), step=np.array([3, 2]), sign=np.array([1, 1]), pred=np.array([1, 1]),
+                      correct=np.array([True, True]), attention=att)
+    table = activation_logits(rows, activated, actions)
+    assert list(table["step"]) == [0, 2] and list(table["order"]) == [0, 1] and list(table["k"]) == [2, 2]
+    assert list(table["action"]) == [3, 0] and list(table["distance"]) == [3, 1]
+    assert table["logit_gap"].tolist() == pytest.approx([np.log(5.0), np.log(2.0)])
+    with pytest.raises(ValueError, match="same shape"):
+        activation_logits(rows, activated, actions[:, :4])
