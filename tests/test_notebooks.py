@@ -26,6 +26,11 @@ def test_committed_without_outputs_and_with_a_parameters_cell(path):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, "commit notebooks without outputs"
+    # nbformat >= 4.5 requires cell ids (a missing one is a warning today, an error in later nbformat releases)
+    with open(path, encoding="utf-8") as handle:
+        raw = json.load(handle)
+    ids = [cell.get("id") for cell in raw["cells"]]
+    assert all(ids) and len(set(ids)) == len(ids), "every cell needs a unique id"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
