@@ -245,7 +245,7 @@ def activation_logits(rows: CreditRows, activated: np.ndarray, actions: np.ndarr
     ``activated`` (N, T) bool, ``actions`` (N, T) int. Returns a pandas DataFrame with one line per
     (row, activation): ``row`` (index into ``rows``), ``k`` (activations before the reward),
     ``order`` (0 = first), ``step``, ``distance`` (t − step), ``action`` (the activating action),
-    ``attention`` (α_s) and ``logit_gap``. Rows with no other step are skipped.
+    ``attention`` (α_s) and ``logit_gap``. Rows with no activation or no other step are skipped.
     """
     import pandas as pd
 
