@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from secretlab.credit import activation_logits, credit_rows, credit_scores, sign_by_activations
+from secretlab.credit import activation_logits, activation_score_summary, credit_rows, credit_scores, sign_by_activations
 from secretlab.data import DatasetConfig, load_or_collect
 from secretlab.envs.triggers import ACTION_NAMES, TriggersConfig
 from secretlab.training import source_model
@@ -33,10 +33,11 @@ def diagnose(profile: str) -> None:
           f"({scores.n_rows} of {scores.n_positive_rewards} +1 rows correct)")
     print(sign_by_activations(rows, heldout.activated).round(3).to_string())
     gaps = activation_logits(rows.correct_positive, heldout.activated, heldout.actions)
+    summary = activation_score_summary(gaps)
+    print(f"activation score above the rest of the row (correct +1 rows): mean {summary['mean']:.2f}, "
+          f"sd {summary['sd']:.2f}, sd inside a row {summary['sd inside a row']:.2f}")
     gaps["action"] = [ACTION_NAMES[a] for a in gaps["action"]]
     gaps["distance"] = pd.cut(gaps["distance"], [0, 10, 30, 60, 100, 200])
-    print(f"activation score above the rest of the row (correct +1 rows): mean {gaps.logit_gap.mean():.2f}, "
-          f"sd {gaps.logit_gap.std(ddof=0):.2f}, sd inside a row {gaps.groupby('row').logit_gap.std(ddof=0).mean():.2f}")
     for by in ("action", "order", "distance"):
         table = gaps.groupby(by, observed=True).logit_gap.agg(["mean", "std", "count"]).round(2)
         print(f"by {by}: " + ", ".join(f"{key} {r['mean']:.2f} ± {r['std']:.2f} (n={int(r['count'])})"

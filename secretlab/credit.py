@@ -272,6 +272,23 @@ def activation_logits(rows: CreditRows, activated: np.ndarray, actions: np.ndarr
     return pd.DataFrame(lines, columns=columns)
 
 
+def activation_score_summary(gaps: "Any") -> dict[str, float]:
+    """Summary of an :func:`activation_logits` table (Triggers actions).
+
+    Returns the mean ``logit_gap`` per activating action, keyed by its name ("down", "left", ...),
+    then ``mean`` and ``sd`` (population) over all activations and ``sd inside a row`` (the mean
+    over rows of the population sd of their activations' gaps; 0 for a row with one activation).
+    """
+    from secretlab.envs.triggers import ACTION_NAMES
+
+    if len(gaps) == 0:
+        raise ValueError("gaps holds no activation: nothing to summarise")
+    by_action = gaps.groupby(gaps["action"].map(dict(enumerate(ACTION_NAMES)))).logit_gap.mean()
+    return {**{name: float(v) for name, v in by_action.items()}, "mean": float(gaps.logit_gap.mean()),
+            "sd": float(gaps.logit_gap.std(ddof=0)),
+            "sd inside a row": float(gaps.groupby("row").logit_gap.std(ddof=0).mean())}
+
+
 def attention_by_offset(rows: CreditRows, activated: np.ndarray, max_offset: int = 10,
                         max_order: int | None = None) -> dict[str, np.ndarray]:
     """Mean attention vs signed offset (attended step − k-th trigger activation step).

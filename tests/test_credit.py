@@ -233,3 +233,17 @@ def test_activation_logits_by_hand():
     assert table["logit_gap"].tolist() == pytest.approx([np.log(5.0), np.log(2.0)])
     with pytest.raises(ValueError, match="same shape"):
         activation_logits(rows, activated, actions[:, :4])
+
+
+def test_activation_score_summary_by_hand():
+    import pandas as pd
+
+    from secretlab.credit import activation_score_summary
+
+    gaps = pd.DataFrame({"row": [0, 0, 1], "action": [0, 3, 0], "logit_gap": [1.0, 3.0, 2.0]})
+    summary = activation_score_summary(gaps)
+    assert summary["up"] == pytest.approx(1.5) and summary["left"] == pytest.approx(3.0)  # action 0 = up, 3 = left
+    assert summary["mean"] == pytest.approx(2.0) and summary["sd"] == pytest.approx(np.sqrt(2 / 3))
+    assert summary["sd inside a row"] == pytest.approx(0.5)  # row 0: sd 1.0, row 1: sd 0.0
+    with pytest.raises(ValueError, match="no activation"):
+        activation_score_summary(gaps.iloc[:0])

@@ -26,7 +26,8 @@ def test_committed_without_outputs_and_with_a_parameters_cell(path):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, "commit notebooks without outputs"
-    # nbformat >= 4.5 requires cell ids (a missing one is a warning today, an error in later nbformat releases)
+    # nbformat >= 4.5 requires cell ids (a missing one is a warning today, an error in later nbformat releases).
+    # Read the raw JSON: nbformat.read fills in missing ids in memory, so `nb.cells` cannot show them.
     with open(path, encoding="utf-8") as handle:
         raw = json.load(handle)
     ids = [cell.get("id") for cell in raw["cells"]]
