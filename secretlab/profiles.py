@@ -134,9 +134,9 @@ NOTEBOOKS: dict[str, dict[str, dict[str, Any]]] = {
         "default": {"size": 5, "n_triggers": 1, "n_prizes": 1, "max_steps": 30, "n_train_trajectories": 3000,
                     "max_epochs": 8, "lr": 3e-3, "patience": 8, "d_model": 64, "n_target_trajectories": 300,
                     "n_seeds": 10, "n_episodes": 300},
-        "paper": {"size": 8, "n_triggers": 1, "n_prizes": 1, "max_steps": None, "n_train_trajectories": 40000,
-                  "max_epochs": 30, "lr": 3e-4, "patience": 10, "d_model": 128, "n_target_trajectories": 1000,
-                  "n_seeds": 20, "n_episodes": 1000},
+        "paper": {"size": 8, "n_triggers": 1, "n_prizes": 1, "max_steps": None, "d_model": 128,
+                  **{k: REWARD_MODEL["paper"][k] for k in ("n_train_trajectories", "max_epochs", "lr", "patience")},
+                  "n_target_trajectories": 1000, "n_seeds": 20, "n_episodes": 1000},
     },
     "08_inspector": {
         # Smoke uses a 4x4 maze (50 steps) so its (meaningless) source model trains in seconds.
