@@ -64,7 +64,7 @@ VARIANTS = {
                                                          "patience": 100}},
     "warm_start_batch_8_lr_1e-3_cosine_20_epochs": {"warm_start": {"batch_size": 8, "lr": 1e-3, "lr_schedule": "cosine",
                                                                    "max_epochs": 20, "patience": 100}},
-    # --- the same fine-tuning with a linear warm-up (docs/reward_model.md, "Learning rate and warm-up")
+    # --- the same fine-tuning with a linear warm-up (docs/reward_model.md, "Learning rate, warm-up and position offsets")
     "warm_start_batch_8_lr_1e-3_cosine_warmup_1": {"warm_start": {**_FINE_TUNE, "lr": 1e-3, "warmup_epochs": 1}},
     "warm_start_batch_8_lr_1e-3_cosine_warmup_3": {"warm_start": {**_FINE_TUNE, "lr": 1e-3, "warmup_epochs": 3}},
     "warm_start_batch_8_lr_1e-3_cosine_weight_decay_0.1": {"warm_start": {**_FINE_TUNE, "lr": 1e-3,
