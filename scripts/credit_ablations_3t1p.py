@@ -25,8 +25,8 @@ from secretlab.training import source_model
 BALANCED = (0.1, 0.02, 0.9)  # w(-1), w(0), w(+1): about the inverse of the natural -1 : +1 frequency (9 : 1)
 # The recipe before success_share (the random policy's 7% +1), from a fresh init.
 NATURAL = {"success_share": "natural", "lr": 1e-3, "warm_start": False}
-# The fine-tuning's batch and schedule; patience above max_epochs, so every epoch runs (the best is kept).
-_FINE_TUNE = {"batch_size": 8, "lr_schedule": "cosine", "patience": 100}
+# The warm-start fine-tuning's batch and schedule; patience above max_epochs, so every epoch runs (the best is kept).
+FINE_TUNE = {"batch_size": 8, "lr_schedule": "cosine", "patience": 100}
 VARIANTS = {
     # --- natural share of successful episodes (7%), lr 1e-3: the first sessions' recipe
     "natural": {**NATURAL, "max_epochs": 12, "patience": 6},
@@ -56,22 +56,19 @@ VARIANTS = {
     "warm_start_batch_32_lr_3e-4": {"warm_start": {"patience": 100}},
     "warm_start_batch_32_lr_3e-4_24_epochs": {"warm_start": {"max_epochs": 24, "patience": 100}},
     "warm_start_batch_8_lr_3e-4": {"warm_start": {"batch_size": 8, "patience": 100}},
-    "warm_start_batch_8_lr_3e-4_cosine": {"warm_start": {"batch_size": 8, "lr_schedule": "cosine", "patience": 100}},
+    "warm_start_batch_8_lr_3e-4_cosine": {"warm_start": FINE_TUNE},
     "warm_start_batch_4_lr_3e-4_cosine": {"warm_start": {"batch_size": 4, "lr_schedule": "cosine", "patience": 100}},
-    "warm_start_batch_8_lr_1e-3_cosine": {"warm_start": {"batch_size": 8, "lr": 1e-3, "lr_schedule": "cosine",
-                                                         "patience": 100}},  # the default profile's (patience 12)
-    "warm_start_batch_8_lr_2e-3_cosine": {"warm_start": {"batch_size": 8, "lr": 2e-3, "lr_schedule": "cosine",
-                                                         "patience": 100}},
-    "warm_start_batch_8_lr_1e-3_cosine_20_epochs": {"warm_start": {"batch_size": 8, "lr": 1e-3, "lr_schedule": "cosine",
-                                                                   "max_epochs": 20, "patience": 100}},
+    "warm_start_batch_8_lr_1e-3_cosine": {"warm_start": {**FINE_TUNE, "lr": 1e-3}},  # the default profile's (patience 12)
+    "warm_start_batch_8_lr_2e-3_cosine": {"warm_start": {**FINE_TUNE, "lr": 2e-3}},
+    "warm_start_batch_8_lr_1e-3_cosine_20_epochs": {"warm_start": {**FINE_TUNE, "lr": 1e-3, "max_epochs": 20}},
     # --- the same fine-tuning with a linear warm-up (docs/reward_model.md, "Learning rate, warm-up and position offsets")
-    "warm_start_batch_8_lr_1e-3_cosine_warmup_1": {"warm_start": {**_FINE_TUNE, "lr": 1e-3, "warmup_epochs": 1}},
-    "warm_start_batch_8_lr_1e-3_cosine_warmup_3": {"warm_start": {**_FINE_TUNE, "lr": 1e-3, "warmup_epochs": 3}},
-    "warm_start_batch_8_lr_1e-3_cosine_weight_decay_0.1": {"warm_start": {**_FINE_TUNE, "lr": 1e-3,
+    "warm_start_batch_8_lr_1e-3_cosine_warmup_1": {"warm_start": {**FINE_TUNE, "lr": 1e-3, "warmup_epochs": 1}},
+    "warm_start_batch_8_lr_1e-3_cosine_warmup_3": {"warm_start": {**FINE_TUNE, "lr": 1e-3, "warmup_epochs": 3}},
+    "warm_start_batch_8_lr_1e-3_cosine_weight_decay_0.1": {"warm_start": {**FINE_TUNE, "lr": 1e-3,
                                                                           "weight_decay": 0.1}},
-    "warm_start_batch_8_lr_5e-4_cosine_warmup_1": {"warm_start": {**_FINE_TUNE, "lr": 5e-4, "warmup_epochs": 1}},
-    "warm_start_batch_8_lr_3e-4_cosine_warmup_1": {"warm_start": {**_FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1}},
-    "warm_start_batch_8_lr_3e-4_cosine_warmup_1_24_epochs": {"warm_start": {**_FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1,
+    "warm_start_batch_8_lr_5e-4_cosine_warmup_1": {"warm_start": {**FINE_TUNE, "lr": 5e-4, "warmup_epochs": 1}},
+    "warm_start_batch_8_lr_3e-4_cosine_warmup_1": {"warm_start": {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1}},
+    "warm_start_batch_8_lr_3e-4_cosine_warmup_1_24_epochs": {"warm_start": {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1,
                                                                             "max_epochs": 24}},
 }
 ENV = TriggersConfig(8, 3, 1)
