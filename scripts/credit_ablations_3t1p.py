@@ -11,6 +11,7 @@ variants start from the cached default 8×8 1T/1P model of the same seed (``sour
 with the given TrainConfig changes for the fine-tuning.
 
 Run: .venv/bin/python scripts/credit_ablations_3t1p.py [VARIANT ...]   (3-30 minutes per variant on one core)
+     .venv/bin/python scripts/credit_ablations_3t1p.py --list   (the variant names)
 """
 import sys
 import time
@@ -70,6 +71,14 @@ VARIANTS = {
     "warm_start_batch_8_lr_3e-4_cosine_warmup_1": {"warm_start": {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1}},
     "warm_start_batch_8_lr_3e-4_cosine_warmup_1_24_epochs": {"warm_start": {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1,
                                                                             "max_epochs": 24}},
+    # --- lr 3e-4 with warm-up on a larger 3T/1P training set (the start model keeps the profile's 4,000):
+    # trajectories x epochs, docs/reward_model.md "More data at lr 3e-4"
+    **{f"warm_start_batch_8_lr_3e-4_cosine_warmup_1_{n}x{epochs}": {
+        "warm_start": {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1, "n_train_trajectories": n, "max_epochs": epochs}}
+       for n, epochs in [(12000, 4), (8000, 12), (16000, 6), (16000, 12), (32000, 6), (32000, 12), (64000, 6)]},
+    **{f"warm_start_batch_32_lr_{lr}_cosine_warmup_1_32000x6": {
+        "warm_start": {**FINE_TUNE, "batch_size": 32, "lr": float(lr), "warmup_epochs": 1,
+                       "n_train_trajectories": 32000, "max_epochs": 6}} for lr in ("3e-4", "6e-4")},
 }
 ENV = TriggersConfig(8, 3, 1)
 
@@ -90,6 +99,12 @@ def run(name: str) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(VARIANTS))
+        sys.exit()
+    unknown = [name for name in sys.argv[1:] if name not in VARIANTS]
+    if unknown:
+        sys.exit(f"unknown variant(s) {unknown}; run with --list for the names")
     torch.set_num_threads(1)
     for name in sys.argv[1:] or VARIANTS:
         run(name)

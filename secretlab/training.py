@@ -447,11 +447,13 @@ def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, *
     even where the profile warm-starts) or any :class:`TrainConfig` / :class:`ModelConfig`
     field; anything else is a ValueError. An override of None keeps the profile's value.
 
-    Warm start (``REWARD_MODEL[profile]["warm_start"]``, a dict of :class:`TrainConfig` changes):
-    a scenario with more than one trigger starts from ``source_model`` of the same maze
-    distribution with one trigger (same size, prizes, seed, profile and overrides), which has
-    already learned to attend to the activation step, and fine-tunes with those changes; it
-    still has to learn to count the activations. Explicit overrides win over the changes.
+    Warm start (``REWARD_MODEL[profile]["warm_start"]``, a dict of :class:`TrainConfig` changes,
+    optionally with ``n_train_trajectories``): a scenario with more than one trigger starts from
+    ``source_model`` of the same maze distribution with one trigger (same size, prizes, seed, profile
+    and overrides), which has already learned to attend to the activation step, and fine-tunes with
+    those changes; it still has to learn to count the activations. ``n_train_trajectories`` in the
+    dict sizes the fine-tuning's own training set and leaves the start model's (the profile's) alone;
+    as an override it sizes both. Explicit overrides win over the changes.
     """
     from secretlab.data import DatasetConfig, load_or_collect
     from secretlab.profiles import reward_model_params
@@ -462,10 +464,11 @@ def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, *
     model_fields = {f.name for f in fields(ModelConfig)} - {"obs_shape"}
     tunable = sorted(train_fields - {"seed"})
     warm_start = given.get("warm_start", profile_params.get("warm_start"))
+    warm_start_fields = tunable + ["n_train_trajectories"]
     if warm_start is not None and warm_start is not False and not (
-            isinstance(warm_start, dict) and set(warm_start) <= set(tunable)):
-        raise ValueError(f"warm_start must be False, None or a dict of TrainConfig changes (fields {tunable}), "
-                         f"got {warm_start!r}")
+            isinstance(warm_start, dict) and set(warm_start) <= set(warm_start_fields)):
+        raise ValueError(f"warm_start must be False, None or a dict of changes for the fine-tuning (fields "
+                         f"{warm_start_fields}), got {warm_start!r}")
     fine_tune = isinstance(warm_start, dict) and getattr(env, "n_triggers", 1) > 1
     # precedence: the profile's budget < its warm-start changes (when fine-tuning) < explicit overrides
     params = {**profile_params, **(warm_start if fine_tune else {}), **given}

@@ -228,6 +228,34 @@ def test_source_model_warm_starts_scenarios_with_several_triggers(tmp_path, monk
         source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, warm_start={"colour": 1}, **tiny)
 
 
+def test_warm_start_can_size_the_fine_tuning_set_alone(tmp_path, monkeypatch):
+    import json
+
+    from secretlab.envs.triggers import TriggersConfig
+    from secretlab.profiles import reward_model_params
+    from secretlab.training import source_model
+
+    monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
+    narrow = {"d_model": 16, "d_ff": 16}
+    changes = {**reward_model_params("smoke")["warm_start"], "n_train_trajectories": 40}
+    tuned = source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, warm_start=changes, **narrow)
+
+    def n_trajectories(trained):
+        return json.loads(trained.checkpoint.with_name("config.json").read_text())["dataset"]["n_trajectories"]
+
+    base = source_model(TriggersConfig(5, 1, 1), "smoke", 0, progress=False, **narrow)
+    assert tuned.warm_start_from == base.checkpoint.parent.name  # the start model is the profile's own
+    assert n_trajectories(tuned) == 40
+    assert n_trajectories(base) == reward_model_params("smoke")["n_train_trajectories"] == 200
+    # an explicit override still sizes both, and wins over the dict
+    both = source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, warm_start=changes,
+                        n_train_trajectories=30, **narrow)
+    assert n_trajectories(both) == 30
+    assert n_trajectories(source_model(TriggersConfig(5, 1, 1), "smoke", 0, progress=False,
+                                       n_train_trajectories=30, **narrow)) == 30
+    assert both.warm_start_from != tuned.warm_start_from
+
+
 def test_load_or_train_rejects_a_warm_start_of_another_architecture(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
     data = _toy_dataset()
