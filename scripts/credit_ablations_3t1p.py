@@ -75,7 +75,8 @@ VARIANTS = {
     # trajectories x epochs, docs/reward_model.md "More data at lr 3e-4"
     **{f"warm_start_batch_8_lr_3e-4_cosine_warmup_1_{n}x{epochs}": {
         "warm_start": {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1, "n_train_trajectories": n, "max_epochs": epochs}}
-       for n, epochs in [(12000, 4), (8000, 12), (16000, 6), (16000, 12), (32000, 6), (32000, 12), (64000, 6)]},
+       for n, epochs in [(12000, 4), (8000, 12), (16000, 6), (16000, 12), (32000, 6), (24000, 12), (48000, 6), (32000, 12),
+                         (64000, 6)]},
     **{f"warm_start_batch_32_lr_{lr}_cosine_warmup_1_32000x6": {
         "warm_start": {**FINE_TUNE, "batch_size": 32, "lr": float(lr), "warmup_epochs": 1,
                        "n_train_trajectories": 32000, "max_epochs": 6}} for lr in ("3e-4", "6e-4")},
