@@ -28,6 +28,8 @@ BALANCED = (0.1, 0.02, 0.9)  # w(-1), w(0), w(+1): about the inverse of the natu
 NATURAL = {"success_share": "natural", "lr": 1e-3, "warm_start": False}
 # The warm-start fine-tuning's batch and schedule; patience above max_epochs, so every epoch runs (the best is kept).
 FINE_TUNE = {"batch_size": 8, "lr_schedule": "cosine", "patience": 100}
+# The same at lr 3e-4 with one epoch of linear warm-up: the soft, even solution that more data sharpens.
+LOW_LR_WARM_UP = {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1}
 VARIANTS = {
     # --- natural share of successful episodes (7%), lr 1e-3: the first sessions' recipe
     "natural": {**NATURAL, "max_epochs": 12, "patience": 6},
@@ -68,18 +70,17 @@ VARIANTS = {
     "warm_start_batch_8_lr_1e-3_cosine_weight_decay_0.1": {"warm_start": {**FINE_TUNE, "lr": 1e-3,
                                                                           "weight_decay": 0.1}},
     "warm_start_batch_8_lr_5e-4_cosine_warmup_1": {"warm_start": {**FINE_TUNE, "lr": 5e-4, "warmup_epochs": 1}},
-    "warm_start_batch_8_lr_3e-4_cosine_warmup_1": {"warm_start": {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1}},
-    "warm_start_batch_8_lr_3e-4_cosine_warmup_1_24_epochs": {"warm_start": {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1,
-                                                                            "max_epochs": 24}},
+    "warm_start_batch_8_lr_3e-4_cosine_warmup_1": {"warm_start": LOW_LR_WARM_UP},
+    "warm_start_batch_8_lr_3e-4_cosine_warmup_1_24_epochs": {"warm_start": {**LOW_LR_WARM_UP, "max_epochs": 24}},
     # --- lr 3e-4 with warm-up on a larger 3T/1P training set (the start model keeps the profile's 4,000):
     # trajectories x epochs, docs/reward_model.md "More data at lr 3e-4"
     **{f"warm_start_batch_8_lr_3e-4_cosine_warmup_1_{n}x{epochs}": {
-        "warm_start": {**FINE_TUNE, "lr": 3e-4, "warmup_epochs": 1, "n_train_trajectories": n, "max_epochs": epochs}}
+        "warm_start": {**LOW_LR_WARM_UP, "n_train_trajectories": n, "max_epochs": epochs}}
        for n, epochs in [(12000, 4), (8000, 12), (16000, 6), (16000, 12), (32000, 6), (24000, 12), (48000, 6), (32000, 12),
                          (64000, 6)]},
-    **{f"warm_start_batch_32_lr_{lr}_cosine_warmup_1_32000x6": {
-        "warm_start": {**FINE_TUNE, "batch_size": 32, "lr": float(lr), "warmup_epochs": 1,
-                       "n_train_trajectories": 32000, "max_epochs": 6}} for lr in ("3e-4", "6e-4")},
+    **{f"warm_start_batch_32_lr_{name}_cosine_warmup_1_32000x6": {
+        "warm_start": {**LOW_LR_WARM_UP, "batch_size": 32, "lr": lr, "n_train_trajectories": 32000, "max_epochs": 6}}
+       for name, lr in [("3e-4", 3e-4), ("6e-4", 6e-4)]},
 }
 ENV = TriggersConfig(8, 3, 1)
 
