@@ -12,16 +12,19 @@ import numpy as np
 
 from secretlab.envs.triggers import TriggersConfig
 from secretlab.training import source_model
-from secretlab.transfer import CUMULATIVE, TransferConfig, run_transfer
+from secretlab.transfer import TransferConfig, arm_name, run_transfer
+
+CARRIED = arm_name("secret", "carried")
 
 profile = sys.argv[1] if len(sys.argv) > 1 else "paper"
 model = source_model(TriggersConfig(8, 1, 1), profile, 0, progress=False)
 for signs in ("positive", "nonzero"):
     config = TransferConfig(target=TriggersConfig(12, 1, 1), n_target_mazes=4, n_seeds=10, n_episodes=400,
-                            sensitivity=(), n_boot=500, oracle=False, ideal_credit=False, cumulative_signs=signs)
+                            n_target_trajectories=1000, sensitivity=(), n_boot=500, oracle=False,
+                            sources=("secret",), forms=("carried",), cumulative_signs=signs)
     result = run_transfer(config, model)
-    negative = [float((p.table < 0).mean()) for p in result.potentials[CUMULATIVE]]
-    for arm in ("q_learning", CUMULATIVE):
+    negative = [float((p.table < 0).mean()) for p in result.potentials[CARRIED]]
+    for arm in ("q_learning", CARRIED):
         s = result.summary(arm)
         print(f"carried {signs:8s} credit | {arm:30s} episodes to 80%: {s['episodes_to_80']} "
               f"{s['episodes_to_80_ci']}")

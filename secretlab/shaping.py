@@ -58,7 +58,8 @@ Signs = Literal["nonzero", "positive"]
 Forward = Literal["next", "cumulative"]
 ActionLabels = Literal["taken", "effect"]
 ACTION_LABELS = ("taken", "effect")
-POTENTIAL_SOURCES = ("secret", "ideal_credit", "oracle", "zero", "custom")
+POTENTIAL_SOURCES = ("secret", "secret_sparse", "uniform", "shuffled", "ideal", "ideal_negative", "oracle", "zero",
+                     "custom")
 
 
 class CreditRowsLike(Protocol):
@@ -255,9 +256,7 @@ class Potential:
 
     def __post_init__(self) -> None:
         self.gamma = check_gamma(self.gamma)
-        self.table = np.asarray(self.table, dtype=np.float64)
-        if self.table.shape != (self.env.n_states,):
-            raise ValueError(f"table must have shape (n_states={self.env.n_states},), got {self.table.shape}")
+        self.table = check_table(self.table, (self.env.n_states,), "(n_states,)")
         if self.source not in POTENTIAL_SOURCES:
             raise ValueError(f"source must be one of {POTENTIAL_SOURCES}, got {self.source!r}")
         self.layout = Layout(*(np.asarray(x, dtype=np.int64) for x in self.layout))
@@ -276,16 +275,7 @@ class Potential:
 
     def check_compatible(self, env_config: TriggersConfig, layout: Layout) -> None:
         """Raise ValueError unless ``env_config``/``layout`` is the maze this potential was built for."""
-        mine = (self.env.size, self.env.n_triggers, self.env.n_prizes)
-        theirs = (env_config.size, env_config.n_triggers, env_config.n_prizes)
-        if mine != theirs:
-            raise ValueError(
-                f"potential was computed for size/n_triggers/n_prizes={mine}, cannot be applied to {theirs}")
-        for name, a, b in zip(Layout._fields, self.layout, layout):
-            if not np.array_equal(a, np.asarray(b)):
-                raise ValueError(
-                    f"potential was computed for another maze: layout.{name} {a.tolist()} != "
-                    f"{np.asarray(b).tolist()}; compute a potential for this maze")
+        check_same_maze("potential", self.env, self.layout, env_config, layout)
 
     def grid(self, triggers_alive: tuple[bool, ...] | None = None,
              prizes_alive: tuple[bool, ...] | None = None) -> np.ndarray:
@@ -296,6 +286,29 @@ class Potential:
         bits = sum(int(b) << i for i, b in enumerate(ta + pa))
         cells = np.arange(self.env.size ** 2)
         return self.table[cells * (1 << (nT + nP)) + bits].reshape(self.env.size, self.env.size)
+
+
+def check_table(table: np.ndarray, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """A float64 copy of a potential/advice table, checked for shape and finiteness."""
+    table = np.asarray(table, dtype=np.float64)
+    if table.shape != shape:
+        raise ValueError(f"table must have shape {what} = {shape}, got {table.shape}")
+    if not np.isfinite(table).all():
+        raise ValueError(f"table must be finite, got {int((~np.isfinite(table)).sum())} NaN/inf entries")
+    return table
+
+
+def check_same_maze(what: str, env: TriggersConfig, layout: Layout, env_config: TriggersConfig,
+                    other: Layout) -> None:
+    """ValueError unless ``env_config``/``other`` is the maze (``env``, ``layout``) a table was built for."""
+    mine = (env.size, env.n_triggers, env.n_prizes)
+    theirs = (env_config.size, env_config.n_triggers, env_config.n_prizes)
+    if mine != theirs:
+        raise ValueError(f"{what} was computed for size/n_triggers/n_prizes={mine}, cannot be applied to {theirs}")
+    for name, a, b in zip(Layout._fields, layout, other):
+        if not np.array_equal(a, np.asarray(b)):
+            raise ValueError(f"{what} was computed for another maze: layout.{name} {np.asarray(a).tolist()} != "
+                             f"{np.asarray(b).tolist()}; compute one for this maze")
 
 
 def zero_potential(env: TriggersConfig, layout: Layout, gamma: float) -> Potential:
@@ -453,37 +466,10 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
                            "n_correct_positive_rows": int(np.sum(np.asarray(rows.correct) & (np.asarray(rows.sign) > 0)))})
 
 
-def ideal_credit_rows(dataset: Any) -> Any:
-    """Credit rows a *perfect* model would give on ``dataset`` (a diagnostic, not SECRET).
-
-    One row per real non-zero reward, predicted correctly. A +1 row spreads its
-    attention uniformly over the steps whose action activated a trigger up to
-    that step (its own step when there is none); a −1 row (a prize entered too
-    early) attends to its own step, the action that caused it. Feeding these
-    rows to the paper's estimator separates the shaping mechanism from the
-    model's quality.
-    Needs ``dataset.rewards``, ``.activated`` (N, T) and ``.lengths``.
-    """
-    rewards = np.asarray(dataset.rewards)
-    n, t = rewards.shape
-    real = np.arange(t)[None, :] < np.asarray(dataset.lengths)[:, None]
-    traj, step = np.nonzero((rewards != 0) & real)
-    positive = rewards[traj, step] > 0
-    att = np.asarray(dataset.activated, dtype=bool)[traj] & (np.arange(t)[None, :] <= step[:, None])
-    att = (att & positive[:, None]).astype(np.float32)
-    none = att.sum(1) == 0
-    att[np.flatnonzero(none), step[none]] = 1.0
-    att /= att.sum(1, keepdims=True)
-    sign = np.sign(rewards[traj, step]).astype(np.int64)
-    from secretlab.credit import CreditRows  # imported here: it pulls in torch
-
-    return CreditRows(traj.astype(np.int64), step.astype(np.int64), sign, sign.copy(), np.ones(len(traj), bool), att)
-
-
 # =============================================================================
 # Gymnasium wrapper (plumbing)
 # =============================================================================
-class ShapingWrapper(gym.Wrapper):
+class ShapingWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Adds F = γφ(s') − φ(s) to a Triggers env's reward.
 
     Reads the true state from ``info["state"]``; caches φ(s) at reset; uses
@@ -491,16 +477,25 @@ class ShapingWrapper(gym.Wrapper):
     ``info`` gains ``"env_reward"`` (unshaped) and ``"shaping"`` (F). A potential
     belongs to one maze: by default the wrapper pins it on every reset
     (``options={"layout": potential.layout}``), and it always checks the maze
-    (ValueError on another size or layout). Wrap each sub-env of a Gymnasium
+    (ValueError on another size or layout). ``gamma``: the agent's discount, if
+    given, must be the potential's (shaping with another γ is not
+    potential-based). Wrap each sub-env of a Gymnasium
     vector env separately (``SyncVectorEnv([lambda: ShapingWrapper(...)] * n)``):
     the vector env's auto-reset calls this wrapper's ``reset``.
     """
 
-    def __init__(self, env: gym.Env, potential: Potential, pin_layout: bool = True) -> None:
+    def __init__(self, env: gym.Env, potential: Potential, pin_layout: bool = True,
+                 gamma: float | None = None) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, potential=potential, pin_layout=pin_layout, gamma=gamma)
         super().__init__(env)
         config = getattr(env.unwrapped, "config", None)
         if not isinstance(config, TriggersConfig):
             raise ValueError("ShapingWrapper needs a secretlab Triggers env (env.unwrapped.config)")
+        if not isinstance(potential, Potential):
+            raise ValueError(f"potential must be a secretlab.shaping.Potential, got {type(potential).__name__}")
+        if gamma is not None and not np.isclose(check_gamma(gamma), potential.gamma, rtol=0, atol=1e-12):
+            raise ValueError(f"potential was built for gamma={potential.gamma}, but the agent uses gamma={gamma}; "
+                             f"rebuild it with gamma={gamma}")
         potential.check_compatible(config, potential.layout)
         self.potential = potential
         self.pin_layout = pin_layout

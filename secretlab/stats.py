@@ -117,6 +117,27 @@ def iqm_interval(scores: np.ndarray, n_boot: int = 2000, ci: float = 0.95, seed:
     return Interval(float(point[0]), float(lo[0]), float(hi[0]))
 
 
+def iqm_difference(scores_a: np.ndarray, scores_b: np.ndarray, n_boot: int = 2000, ci: float = 0.95,
+                   seed: int = 0) -> Interval:
+    """IQM(a) − IQM(b) of two arms' scores (runs, tasks), each resampled independently (stratified)."""
+    a, b = np.asarray(scores_a, dtype=np.float64), np.asarray(scores_b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"scores_a and scores_b must have shape (runs, tasks) with the same tasks, "
+                         f"got {a.shape} and {b.shape}")
+    _check_ci(ci, n_boot)
+    boot_a = bootstrap_curve_stat(a[:, :, None], n_boot, seed)[:, 0]
+    boot_b = bootstrap_curve_stat(b[:, :, None], n_boot, seed + 1)[:, 0]
+    lo, hi = np.percentile(boot_a - boot_b, [100 * (1 - ci) / 2, 100 * (1 + ci) / 2])
+    return Interval(float(iqm(a) - iqm(b)), float(lo), float(hi))
+
+
+def disjoint_below(a: Interval, b: Interval) -> bool:
+    """True when interval ``a`` lies entirely below ``b`` (None bounds read as +inf, i.e. 'never')."""
+    a_hi = math.inf if a.hi is None else a.hi
+    b_lo = math.inf if b.lo is None else b.lo
+    return a_hi < b_lo
+
+
 # =============================================================================
 # Learning-curve summaries
 # =============================================================================

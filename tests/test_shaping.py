@@ -224,7 +224,7 @@ def test_ideal_credit_rows_by_hand():
         activated = np.array([[1, 0, 0, 1, 0], [0, 0, 0, 0, 0]], dtype=bool)
         lengths = np.array([5, 2])
 
-    from secretlab.shaping import ideal_credit_rows
+    from secretlab.credit_controls import ideal_credit_rows
 
     rows = ideal_credit_rows(D)
     np.testing.assert_array_equal(rows.traj, [0, 0, 1])

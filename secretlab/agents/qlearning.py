@@ -2,9 +2,11 @@
 
 One numpy step advances B independent agents at once — typically
 (arm × target maze × seed) — each with its own Q-table ``(B, n_states, 4)``,
-its own maze and (optionally) its own potential table for shaping. Built on
-:class:`secretlab.envs.BatchedTriggers` (``obs_mode="none"``; no auto-reset:
-finished sub-envs are restarted here, in their own maze).
+its own maze and (optionally) its own shaping: a state potential φ (reward
+F = γφ(s') − φ(s)) or state–action *advice* Φ (see below). Each maze's
+deterministic model is tabulated once (:func:`transition_table`, built on the
+same rules as :class:`secretlab.envs.BatchedTriggers`), so a step is a table
+look-up; finished agents restart in their own maze.
 
 Paper settings (App. A.3): learning rate 0.1, constant ε = 0.1. The paper does
 not give γ; we use 0.99 (documented in ``docs/shaping.md``).
@@ -18,15 +20,38 @@ Definitions
     (the env is deterministic; ties between equal Q-values are broken uniformly
     at random, in training and evaluation alike, otherwise an all-zero table
     would always pick "up").
+
+Random streams
+    Every agent draws from its own counter-based stream (SplitMix64 of its
+    ``stream`` id, the config seed and the step), so an agent's curve does not
+    depend on which other agents share its batch: adding an arm, or splitting
+    a run into chunks, leaves every other agent's numbers unchanged, and agents
+    given the same stream id in different arms see the same draws (common random
+    numbers, which makes arm comparisons less noisy).
+
+Advice (Wiewiora, Cottrell & Elkan 2003)
+    A state–action potential Φ(s, a) is *look-ahead advice*: the agent learns
+    Q̃ from r + γΦ(s', a*) − Φ(s, a) and acts greedily on Q̃(s, ·) + Φ(s, ·),
+    where a* = argmax_a Q̃(s', a) + Φ(s', a) (Φ(s', ·) = 0 on termination).
+    With Q̃ = Q − Φ this is exactly Q-learning on r with Q₀(s, a) = Φ(s, a):
+    ``advice_mode="init"`` (default, one table) and ``"lookahead"`` (the explicit
+    form) take the same actions; ``tests/test_qlearning.py`` checks it. The fixed
+    point is the unshaped Q*, so advice cannot change the optimal policy. In the
+    same way, potential shaping with Q₀ = 0 is Q-learning with Q₀(s, ·) = φ(s)
+    (Wiewiora 2003), also tested.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
 from secretlab.envs.batched import BatchedTriggers
-from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig
+from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig, encode_state
+
+AdviceMode = Literal["init", "lookahead"]
+ADVICE_MODES = ("init", "lookahead")
 
 
 @dataclass(frozen=True)
@@ -44,9 +69,11 @@ class QLearningConfig:
     eval_interval: int = 50
     """Greedy evaluation after every ``eval_interval`` training episodes (and before the first)."""
     q_init: float = 0.0
-    """Initial Q-value of every (state, action)."""
+    """Initial Q-value of every (state, action) (advice, if any, is added to it)."""
     terminal_zero: bool = True
     """Shaping uses φ(s') = 0 on termination (policy invariance; see secretlab.shaping)."""
+    advice_mode: str = "init"
+    """How advice Φ(s, a) is used: 'init' (Q₀ = Φ) or 'lookahead' (explicit look-ahead advice); same actions."""
     seed: int = 0
     """Seeds ε-greedy draws and tie-breaking (the mazes come from ``layouts``)."""
 
@@ -59,6 +86,12 @@ class QLearningConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if isinstance(self.q_init, bool) or not isinstance(self.q_init, (int, float)) or not np.isfinite(self.q_init):
+            raise ValueError(f"q_init must be a finite number, got {self.q_init!r}")
+        if self.advice_mode not in ADVICE_MODES:
+            raise ValueError(f"advice_mode must be one of {ADVICE_MODES}, got {self.advice_mode!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
 
     @property
     def eval_points(self) -> np.ndarray:
@@ -73,7 +106,7 @@ class QLearningResult:
     episode_return: np.ndarray
     """(B, E) float32 environment return of each training episode."""
     episode_shaped_return: np.ndarray
-    """(B, E) float32 return including the shaping F."""
+    """(B, E) float32 return including the potential shaping F (advice adds no reward)."""
     episode_success: np.ndarray
     """(B, E) bool: every prize collected, no −1 received."""
     episode_length: np.ndarray
@@ -87,30 +120,71 @@ class QLearningResult:
     eval_length: np.ndarray
     """(B, K) int64 greedy-episode length."""
     q: np.ndarray
-    """(B, n_states, 4) final Q-tables."""
+    """(B, n_states, 4) final Q-tables (with advice: Q̃ + Φ, the values the agent acts on)."""
     global_steps: int
     """Batched steps taken (each advances all B agents)."""
+    state_visits: np.ndarray
+    """(B, n_states) int64: training steps each agent took from each state."""
 
     @property
     def total_updates(self) -> int:
         """Q-updates actually applied (the sum of all episode lengths)."""
         return int(self.episode_length.sum())
 
+    def share_of_steps_in(self, states: np.ndarray) -> np.ndarray:
+        """(B,) share of each agent's training steps taken from ``states`` ((B, n_states) or (n_states,) bool)."""
+        mask = np.broadcast_to(np.asarray(states, dtype=bool), self.state_visits.shape)
+        total = self.state_visits.sum(1)
+        return np.where(total > 0, (self.state_visits * mask).sum(1) / np.maximum(total, 1), 0.0)
+
 
 # =============================================================================
-# The algorithm
+# Per-agent random streams (counter-based, batch-independent)
 # =============================================================================
-def _act(q_rows: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
-    """ε-greedy with uniform tie-breaking: q_rows (B, 4) -> actions (B,)."""
-    best = q_rows == q_rows.max(axis=1, keepdims=True)
-    greedy = np.argmax(rng.random(q_rows.shape) * best, axis=1)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_DRAWS = 6  # per agent and step: 4 tie-break keys, explore?, random action
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function on a uint64 array (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        z = x + _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+def stream_keys(seed: int, streams: np.ndarray, purpose: int) -> np.ndarray:
+    """(B,) uint64 stream keys from a config seed, per-agent stream ids and a purpose tag."""
+    base = _splitmix(np.array([seed * 1_000_003 + purpose], dtype=np.uint64))
+    return _splitmix(base ^ _splitmix(np.asarray(streams, dtype=np.uint64)))
+
+
+def _uniforms(keys: np.ndarray, counter: int) -> np.ndarray:
+    """(B, 6) uniforms in [0, 1) for step ``counter`` of each agent's stream."""
+    with np.errstate(over="ignore"):
+        x = keys[:, None] + np.uint64(counter * _DRAWS) + np.arange(_DRAWS, dtype=np.uint64)[None, :]
+    return (_splitmix(x) >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+def _act(q_rows: np.ndarray, epsilon: float, u: np.ndarray) -> np.ndarray:
+    """ε-greedy with uniform tie-breaking: q_rows (B, 4), u (B, 6) uniforms -> actions (B,)."""
+    m = np.maximum(np.maximum(q_rows[:, 0], q_rows[:, 1]), np.maximum(q_rows[:, 2], q_rows[:, 3]))
+    greedy = np.argmax((q_rows == m[:, None]) * (1.0 + u[:, :N_ACTIONS]), axis=1)
     if epsilon <= 0.0:
         return greedy
-    explore = rng.random(len(q_rows)) < epsilon
-    return np.where(explore, rng.integers(0, N_ACTIONS, size=len(q_rows)), greedy)
+    return np.where(u[:, 4] < epsilon, (u[:, 5] * N_ACTIONS).astype(np.int64), greedy)
 
 
-def _check_inputs(env: TriggersConfig, layouts: Layout, potentials: np.ndarray | None) -> int:
+def _row_max(rows: np.ndarray) -> np.ndarray:
+    return np.maximum(np.maximum(rows[:, 0], rows[:, 1]), np.maximum(rows[:, 2], rows[:, 3]))
+
+
+# =============================================================================
+# Inputs
+# =============================================================================
+def _check_layouts(env: TriggersConfig, layouts: Layout) -> int:
     layouts = Layout(*(np.asarray(x) for x in layouts))
     b = layouts.agent.shape[0] if layouts.agent.ndim == 2 else 0
     if b < 1 or layouts.triggers.shape != (b, env.n_triggers, 2) or layouts.prizes.shape != (b, env.n_prizes, 2):
@@ -118,128 +192,247 @@ def _check_inputs(env: TriggersConfig, layouts: Layout, potentials: np.ndarray |
             f"layouts must be stacked mazes of env (agent (B, 2), triggers (B, {env.n_triggers}, 2), "
             f"prizes (B, {env.n_prizes}, 2)), got {layouts.agent.shape}, {layouts.triggers.shape}, "
             f"{layouts.prizes.shape}")
-    if potentials is not None and np.shape(potentials) != (b, env.n_states):
-        raise ValueError(f"potentials must have shape (B={b}, n_states={env.n_states}), got {np.shape(potentials)}")
     return b
 
 
+def _tables(name: str, given: Any, shape: tuple[int, ...], gamma: float) -> np.ndarray | None:
+    """A (B, ...) float64 table from an array or a sequence of Potential/Advice objects (γ checked)."""
+    if given is None:
+        return None
+    if not isinstance(given, np.ndarray) and len(given) and hasattr(given[0], "table"):
+        for i, p in enumerate(given):
+            if not np.isclose(float(p.gamma), gamma, rtol=0, atol=1e-12):
+                raise ValueError(f"{name}[{i}] was built for gamma={p.gamma}, but the agent uses gamma={gamma}: "
+                                 f"shaping with another discount is not potential-based; rebuild it with "
+                                 f"gamma={gamma}")
+        given = np.stack([np.asarray(p.table) for p in given])
+    table = np.asarray(given, dtype=np.float64)
+    if table.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} (B, n_states{', 4' if len(shape) == 3 else ''}), "
+                         f"got {table.shape}")
+    if not np.isfinite(table).all():
+        raise ValueError(f"{name} must be finite; got {int((~np.isfinite(table)).sum())} NaN/inf entries")
+    return table
+
+
+class _MazeModels:
+    """The deterministic model of every distinct maze of a batch, tabulated once."""
+
+    def __init__(self, env: TriggersConfig, layouts: Layout) -> None:
+        layouts = Layout(*(np.asarray(x, dtype=np.int64) for x in layouts))
+        b = layouts.agent.shape[0]
+        flat = np.concatenate([layouts.agent.reshape(b, -1), layouts.triggers.reshape(b, -1),
+                               layouts.prizes.reshape(b, -1)], axis=1)
+        unique, self.maze_of = np.unique(flat, axis=0, return_inverse=True)
+        self.maze_of = self.maze_of.ravel()
+        n_s = env.n_states
+        m = len(unique)
+        self.next = np.empty((m, n_s * N_ACTIONS), np.int64)
+        self.reward = np.empty((m, n_s * N_ACTIONS), np.float64)
+        self.terminated = np.empty((m, n_s * N_ACTIONS), bool)
+        self.start = np.empty(m, np.int64)
+        nt = env.n_triggers
+        for i, row in enumerate(unique):
+            layout = Layout(row[:2], row[2:2 + 2 * nt].reshape(nt, 2), row[2 + 2 * nt:].reshape(-1, 2))
+            nxt, rew, term = transition_table(env, layout)
+            self.next[i], self.reward[i], self.terminated[i] = nxt.ravel(), rew.ravel(), term.ravel()
+            self.start[i] = encode_state(layout.agent, np.ones(nt, bool), np.ones(env.n_prizes, bool), env.size)
+        # flat index of (agent b, its maze) into the tables
+        self.offset = self.maze_of * (n_s * N_ACTIONS)
+
+    def step(self, agents: np.ndarray, state: np.ndarray, action: np.ndarray):
+        """(next_state, reward, terminated) of agents in their mazes."""
+        i = self.offset[agents] + state * N_ACTIONS + action
+        return (self.next.ravel()[i], self.reward.ravel()[i], self.terminated.ravel()[i])
+
+
+# =============================================================================
+# The algorithm
+# =============================================================================
 def train_q_learning(
     env: TriggersConfig,
     layouts: Layout,
     config: QLearningConfig = QLearningConfig(),
-    potentials: np.ndarray | None = None,
+    potentials: np.ndarray | Sequence[Any] | None = None,
+    advice: np.ndarray | Sequence[Any] | None = None,
+    streams: np.ndarray | None = None,
 ) -> QLearningResult:
     """Train B tabular Q-learners in lock-step, agent b in maze ``layouts[b]``.
 
     ``layouts``: stacked mazes (agent (B, 2), triggers (B, nT, 2), prizes (B, nP, 2)).
-    ``potentials``: optional (B, n_states) φ tables; agent b then learns from
-    r + γφ_b(s') − φ_b(s) (φ(s') = 0 on termination if ``config.terminal_zero``).
+    ``potentials``: optional (B, n_states) φ tables, or B :class:`secretlab.shaping.Potential`
+    objects (their γ must be ``config.gamma``); agent b learns from r + γφ_b(s') − φ_b(s)
+    (φ(s') = 0 on termination if ``config.terminal_zero``).
+    ``advice``: optional (B, n_states, 4) Φ tables, or B :class:`secretlab.shaping.Advice`
+    objects (γ checked likewise), used as ``config.advice_mode`` says (module docstring).
     Rows of zeros give plain Q-learning, so several arms can share one batch.
+    ``streams``: (B,) non-negative ints naming each agent's random stream (default 0..B-1);
+    agents with the same stream id draw the same numbers.
     Each agent stops learning after ``config.n_episodes`` episodes.
     """
-    b = _check_inputs(env, layouts, potentials)
-    rng = np.random.default_rng([config.seed, 11])
+    b = _check_layouts(env, layouts)
     n_s, e_max = env.n_states, config.n_episodes
     lr, eps, gamma = config.learning_rate, config.epsilon, config.gamma
-    shaped = potentials is not None and np.any(potentials != 0)
-    phi = np.asarray(potentials, dtype=np.float64) if shaped else None
+    phi = _tables("potentials", potentials, (b, n_s), gamma)
+    adv = _tables("advice", advice, (b, n_s, N_ACTIONS), gamma)
+    phi = phi if phi is not None and np.any(phi != 0) else None
+    adv = adv if adv is not None and np.any(adv != 0) else None
+    keys = stream_keys(config.seed, _check_streams(streams, b), purpose=11)
+    models = _MazeModels(env, layouts)
 
+    lookahead = adv is not None and config.advice_mode == "lookahead"
     q = np.full((b, n_s, N_ACTIONS), config.q_init, dtype=np.float64)
+    if adv is not None and not lookahead:
+        q += adv  # Q₀ = Φ: look-ahead advice in its Q-initialisation form
+    q_flat = q.reshape(-1)
+    adv_flat = adv.reshape(-1) if lookahead else None
     eval_points = config.eval_points
-    snapshots = np.empty((len(eval_points), b, n_s, N_ACTIONS), dtype=np.float32)
-    snapshots[0] = q
+    # Greedy snapshots keep only which actions are greedy (a 4-bit mask per state): 16x less memory than values.
+    snapshots = np.empty((len(eval_points), b, n_s), dtype=np.uint8)
+    snapshots[0] = greedy_mask(q + adv if lookahead else q)
     out_return = np.zeros((b, e_max), np.float32)
     out_shaped = np.zeros((b, e_max), np.float32)
     out_success = np.zeros((b, e_max), bool)
     out_length = np.zeros((b, e_max), np.int64)
+    visits = np.zeros((b, n_s), np.int64)
 
-    batch = BatchedTriggers(env, b, obs_mode="none")
-    batch.reset(layouts=Layout(*(np.asarray(x, dtype=np.int64) for x in layouts)))
     agents = np.arange(b)
-    state = batch.state
+    row_base = agents * (n_s * N_ACTIONS)
+    cols = np.arange(N_ACTIONS)
+    state = models.start[models.maze_of].copy()
+    t = np.zeros(b, np.int64)
     episodes_done = np.zeros(b, np.int64)
     active = np.ones(b, bool)
+    idx = agents
     ep_return = np.zeros(b)
     ep_shaped = np.zeros(b)
     ep_negative = np.zeros(b, bool)
     global_steps = 0
+    horizon = env.horizon
 
-    while active.any():
-        action = _act(q[agents, state], eps, rng)
-        step = batch.step(action)
-        next_state, reward, terminated = step.state, step.reward.astype(np.float64), step.terminated
+    while len(idx):
+        s = state[idx]
+        lin_rows = (row_base[idx] + s * N_ACTIONS)[:, None] + cols
+        acting = q_flat[lin_rows] + adv_flat[lin_rows] if lookahead else q_flat[lin_rows]
+        action = _act(acting, eps, _uniforms(keys[idx], global_steps))
+        nxt, reward, terminated = models.step(idx, s, action)
+        t[idx] += 1
+        truncated = ~terminated & (t[idx] >= horizon)
         total = reward
-        if shaped:
-            phi_next = phi[agents, next_state]
-            if config.terminal_zero:
-                phi_next = np.where(terminated, 0.0, phi_next)
-            total = reward + gamma * phi_next - phi[agents, state]
-        # TD target: bootstrap through truncation, not through termination.
-        target = total + gamma * np.where(terminated, 0.0, q[agents, next_state].max(axis=1))
-        idx = agents[active]
-        q[idx, state[idx], action[idx]] += lr * (target[idx] - q[idx, state[idx], action[idx]])
+        if phi is not None:
+            phi_next = np.where(terminated, 0.0, phi[idx, nxt]) if config.terminal_zero else phi[idx, nxt]
+            total = reward + gamma * phi_next - phi[idx, s]
+        next_rows = (row_base[idx] + nxt * N_ACTIONS)[:, None] + cols
+        lin = row_base[idx] + s * N_ACTIONS + action
+        if lookahead:
+            # Q̃ target: r + F + γ[Q̃ + Φ](s', a*) − Φ(s, a), a* the biased greedy action; Φ(s', ·) = 0 at the end
+            best_next = _row_max(q_flat[next_rows] + adv_flat[next_rows])
+            target = total + gamma * np.where(terminated, 0.0, best_next) - adv_flat[lin]
+        else:
+            # TD target: bootstrap through truncation, not through termination.
+            target = total + gamma * np.where(terminated, 0.0, _row_max(q_flat[next_rows]))
+        q_flat[lin] += lr * (target - q_flat[lin])
+        visits[idx, s] += 1
         global_steps += 1
 
         # ------------------------------------------------------- bookkeeping
-        ep_return += reward
-        ep_shaped += total
-        ep_negative |= reward < 0
-        done = active & (terminated | step.truncated)
-        state = next_state
+        ep_return[idx] += reward
+        ep_shaped[idx] += total
+        ep_negative[idx] |= reward < 0
+        state[idx] = nxt
+        done = terminated | truncated
         if done.any():
-            d = agents[done]
+            d = idx[done]
             e = episodes_done[d]
             out_return[d, e] = ep_return[d]
             out_shaped[d, e] = ep_shaped[d]
-            out_success[d, e] = terminated[d] & ~ep_negative[d]
-            out_length[d, e] = batch.t[d]
+            out_success[d, e] = terminated[done] & ~ep_negative[d]
+            out_length[d, e] = t[d]
             episodes_done[d] += 1
             snap = d[episodes_done[d] % config.eval_interval == 0]
             if len(snap):
-                snapshots[episodes_done[snap] // config.eval_interval, snap] = q[snap]
+                k = episodes_done[snap] // config.eval_interval
+                snapshots[k, snap] = greedy_mask(q[snap] + adv[snap] if lookahead else q[snap])
             ep_return[d] = 0.0
             ep_shaped[d] = 0.0
             ep_negative[d] = False
-            active &= episodes_done < e_max
-            restart = done & active
-            if restart.any():
-                batch.reset(mask=restart)  # same maze: the agent keeps training where it is
-                state = batch.state
+            t[d] = 0
+            state[d] = models.start[models.maze_of[d]]  # same maze: the agent keeps training where it is
+            finished = episodes_done[d] >= e_max
+            if finished.any():
+                active[d[finished]] = False
+                idx = agents[active]
 
     k = len(eval_points)
     tiled = Layout(*(np.tile(np.asarray(x), (k,) + (1,) * (np.ndim(x) - 1)) for x in layouts))
-    ev_ret, ev_succ, ev_len = evaluate_greedy(env, tiled, snapshots.reshape(k * b, n_s, N_ACTIONS),
-                                              seed=config.seed)
+    ev_streams = np.tile(_check_streams(streams, b), k) * k + np.repeat(np.arange(k), b)
+    ev_ret, ev_succ, ev_len = _evaluate_masks(env, tiled, snapshots.reshape(k * b, n_s), config.seed, 0.0,
+                                              ev_streams)
     return QLearningResult(
         out_return, out_shaped, out_success, out_length, eval_points,
         ev_ret.reshape(k, b).T.copy(), ev_succ.reshape(k, b).T.copy(), ev_len.reshape(k, b).T.copy(),
-        q, global_steps,
+        q + adv if lookahead else q, global_steps, visits,
     )
 
 
+def _check_streams(streams: np.ndarray | None, b: int) -> np.ndarray:
+    if streams is None:
+        return np.arange(b, dtype=np.int64)
+    streams = np.asarray(streams)
+    if streams.shape != (b,) or not np.issubdtype(streams.dtype, np.integer) or (streams < 0).any():
+        raise ValueError(f"streams must be (B={b},) non-negative integers, got shape {streams.shape}, "
+                         f"dtype {streams.dtype}")
+    return streams.astype(np.int64)
+
+
+def greedy_mask(q: np.ndarray) -> np.ndarray:
+    """(..., n_states) uint8: bit a set where action a is greedy in q (..., n_states, 4)."""
+    q = np.asarray(q)
+    best = q == q.max(axis=-1, keepdims=True)
+    return (best.astype(np.uint8) << np.arange(N_ACTIONS, dtype=np.uint8)).sum(-1, dtype=np.uint8)
+
+
+_BITS = ((np.arange(16)[:, None] >> np.arange(N_ACTIONS)) & 1).astype(np.float64)  # mask -> (4,) 0/1 row
+
+
 def evaluate_greedy(env: TriggersConfig, layouts: Layout, q: np.ndarray, seed: int = 0,
-                    epsilon: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One episode per Q-table (B, n_states, 4) in its maze: (return, success, length), each (B,)."""
-    b = _check_inputs(env, layouts, None)
-    if q.shape != (b, env.n_states, N_ACTIONS):
-        raise ValueError(f"q must have shape (B={b}, {env.n_states}, {N_ACTIONS}), got {q.shape}")
-    rng = np.random.default_rng([seed, 13])
-    batch = BatchedTriggers(env, b, obs_mode="none")
-    batch.reset(layouts=Layout(*(np.asarray(x, dtype=np.int64) for x in layouts)))
-    agents = np.arange(b)
-    alive = np.ones(b, bool)
+                    epsilon: float = 0.0, streams: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One episode per Q-table (B, n_states, 4) in its maze: (return, success, length), each (B,).
+
+    Ties are broken by each table's own random stream (``streams``, default 0..B-1).
+    """
+    b = _check_layouts(env, layouts)
+    if np.shape(q) != (b, env.n_states, N_ACTIONS):
+        raise ValueError(f"q must have shape (B={b}, {env.n_states}, {N_ACTIONS}), got {np.shape(q)}")
+    return _evaluate_masks(env, layouts, greedy_mask(q), seed, epsilon, _check_streams(streams, b))
+
+
+def _evaluate_masks(env: TriggersConfig, layouts: Layout, masks: np.ndarray, seed: int, epsilon: float,
+                    streams: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`evaluate_greedy` from greedy-action masks (B, n_states) uint8."""
+    b = masks.shape[0]
+    keys = stream_keys(seed, streams, purpose=13)
+    models = _MazeModels(env, layouts)
+    state = models.start[models.maze_of].copy()
     ret = np.zeros(b, np.float32)
     negative = np.zeros(b, bool)
     success = np.zeros(b, bool)
     length = np.zeros(b, np.int64)
-    while alive.any():
-        step = batch.step(_act(q[agents, batch.state], epsilon, rng))
-        ret += np.where(alive, step.reward, 0.0).astype(np.float32)
-        negative |= alive & (step.reward < 0)
-        done = alive & (step.terminated | step.truncated)
-        success[done] = step.terminated[done] & ~negative[done]
-        length[done] = batch.t[done]
-        alive &= ~done
+    idx = np.arange(b)
+    for step in range(env.horizon):
+        s = state[idx]
+        action = _act(_BITS[masks[idx, s]], epsilon, _uniforms(keys[idx], step))
+        nxt, reward, terminated = models.step(idx, s, action)
+        ret[idx] += reward.astype(np.float32)
+        negative[idx] |= reward < 0
+        state[idx] = nxt
+        done = terminated | (step + 1 >= env.horizon)
+        success[idx[done]] = terminated[done] & ~negative[idx[done]]
+        length[idx[done]] = step + 1
+        idx = idx[~done]
+        if not len(idx):
+            break
     return ret, success, length
 
 

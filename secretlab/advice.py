@@ -1,0 +1,203 @@
+"""SECRET credit as state–action *advice* Φ(s, a): the form of shaping that credit on actions fits.
+
+The paper's φ̂ forwards the credit of the pair (s_t, a_t) to the state the
+action led into, s_{t+1}. Advice keeps it on the pair::
+
+    Φ(s, a) = (1/|D|) Σ_τ R←_τ(s, a) = (1/|D|) Σ_τ Σ_t 1{(s_t, a_t) = (s, a)} c_τ[t]
+
+with c_τ the redistributed return (:func:`secretlab.shaping.redistributed_return`).
+Used as *look-ahead advice* (Wiewiora, Cottrell & Elkan 2003, "Principled
+methods for advising reinforcement learning agents"), the agent learns from
+
+    F(s, a, s', a') = γ Φ(s', a') − Φ(s, a)         (Φ(s', ·) = 0 on termination)
+
+and picks actions greedily on Q̃(s, ·) + Φ(s, ·). For Q-learning (a' = the
+advised greedy action at s') this is exactly Q-learning on the plain reward
+with Q₀(s, a) = Φ(s, a), so the fixed point — and the optimal policy — is the
+unshaped one. A trigger activation can be taken at most once per episode (it
+clears the trigger), so credit on activations cannot be farmed, unlike φ̂'s
+bump on states that the agent can leave and re-enter.
+
+What a Gymnasium wrapper can and cannot do
+    A wrapper alone cannot give advice: F needs the action the agent will take
+    *next*, and the advised action selection needs the agent's own Q-values.
+    :class:`AdviceWrapper` therefore exposes Φ(s, ·) — in ``info["advice"]`` and,
+    by default, as an ``"advice"`` entry of a Dict observation — and the agent
+    adds it to its Q-values, in action selection and in the TD target alike:
+    ``q(s, ·) = net(s) + Φ(s, ·)``. That one line is the whole hook (CleanRL:
+    add ``obs["advice"]`` to ``q_network(obs)`` where it is called);
+    :class:`secretlab.agents.sb3_advice.AdvisedDQNPolicy` is it for
+    Stable-Baselines3's DQN.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig
+from secretlab.shaping import (
+    CreditRowsLike,
+    POTENTIAL_SOURCES,
+    Signs,
+    check_gamma,
+    check_same_maze,
+    check_table,
+    redistributed_return,
+)
+
+
+def advice_from_credit(states: np.ndarray, actions: np.ndarray, rewards: np.ndarray, rows: CreditRowsLike,
+                       n_states: int, *, signs: Signs = "positive") -> np.ndarray:
+    """Φ over (true-state key, action): (n_states, 4) float64.
+
+    ``states`` (N, T + 1) keys (-1 on padding), ``actions`` (N, T) (-1 on
+    padding), ``rewards`` (N, T), ``rows`` the credit rows of those N
+    trajectories. Each step's credit stays on its own (s_t, a_t); the sum over D
+    is divided by |D| = N. ``signs="positive"`` (default) uses correct +1 rows
+    only, ``"nonzero"`` correct rows of both signs (−1 credit then makes the
+    credited actions look bad).
+    """
+    states, actions = np.asarray(states), np.asarray(actions)
+    rewards = np.asarray(rewards)
+    if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)) or n_states < 1:
+        raise ValueError(f"n_states must be an integer >= 1, got {n_states!r}")
+    if rewards.ndim != 2 or rewards.shape[0] == 0:
+        raise ValueError(f"|D| must be >= 1: rewards must have shape (N >= 1, T), got {rewards.shape}")
+    if actions.shape != rewards.shape:
+        raise ValueError(f"actions must have the shape of rewards {rewards.shape}, got {actions.shape}")
+    credit = redistributed_return(rows, rewards, states, actions, pairs="step", signs=signs)
+    s = states[:, :-1]
+    valid = (s >= 0) & (actions >= 0)
+    if valid.any() and s[valid].max() >= n_states:
+        raise ValueError(f"states contain key {int(s[valid].max())} >= n_states={n_states}")
+    keys = s[valid] * N_ACTIONS + actions[valid]
+    table = np.bincount(keys, weights=credit[valid], minlength=n_states * N_ACTIONS)
+    return table.reshape(n_states, N_ACTIONS) / rewards.shape[0]
+
+
+@dataclass
+class Advice:
+    """A state–action potential Φ(s, a) for ONE maze, used as look-ahead advice."""
+
+    table: np.ndarray
+    """(n_states, 4) Φ per (true-state key, action) of ``env`` in ``layout``."""
+    env: TriggersConfig
+    """The maze distribution the keys belong to (size, triggers, prizes)."""
+    layout: Layout
+    """The maze the advice was computed for."""
+    gamma: float
+    """Discount of F = γΦ(s', a') − Φ(s, a): must be the agent's γ."""
+    n_trajectories: int
+    """|D|, the target trajectories used."""
+    source: str
+    """The credit source (see :mod:`secretlab.credit_controls`) or 'custom'."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Free-form provenance (rows used, ...)."""
+
+    def __post_init__(self) -> None:
+        self.gamma = check_gamma(self.gamma)
+        self.table = check_table(self.table, (self.env.n_states, N_ACTIONS), "(n_states, 4)")
+        if self.source not in POTENTIAL_SOURCES:
+            raise ValueError(f"source must be one of {POTENTIAL_SOURCES}, got {self.source!r}")
+        self.layout = Layout(*(np.asarray(x, dtype=np.int64) for x in self.layout))
+
+    def __call__(self, states: np.ndarray) -> np.ndarray:
+        """Φ(s, ·) for an array of keys: shape (..., 4)."""
+        states = np.asarray(states, dtype=np.int64)
+        if states.size and (states.min() < 0 or states.max() >= self.env.n_states):
+            raise ValueError(f"states must be keys in [0, {self.env.n_states}), got range "
+                             f"[{states.min()}, {states.max()}]")
+        return self.table[states]
+
+    def lookahead(self, s: np.ndarray, a: np.ndarray, s_next: np.ndarray, a_next: np.ndarray,
+                  terminated: np.ndarray) -> np.ndarray:
+        """F = γΦ(s', a') − Φ(s, a) with Φ(s', ·) = 0 where ``terminated``; shapes (B,)."""
+        s, a = np.asarray(s, dtype=np.int64), np.asarray(a, dtype=np.int64)
+        nxt = np.where(np.asarray(terminated, bool), 0.0, self(s_next)[np.arange(np.size(s_next)), a_next])
+        return self.gamma * nxt - self(s)[np.arange(np.size(s)), a]
+
+    def check_compatible(self, env_config: TriggersConfig, layout: Layout) -> None:
+        """Raise ValueError unless ``env_config``/``layout`` is the maze this advice was built for."""
+        check_same_maze("advice", self.env, self.layout, env_config, layout)
+
+    @property
+    def n_nonzero(self) -> int:
+        """(state, action) pairs with Φ ≠ 0."""
+        return int(np.count_nonzero(self.table))
+
+
+def advice_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, maze_seed: int, gamma: float, *,
+                     signs: Signs = "positive", n_trajectories: int | None = None,
+                     source: str = "secret") -> Advice:
+    """:class:`Advice` from credit rows of a one-maze ``dataset`` (its first ``n_trajectories`` episodes)."""
+    from secretlab.envs.triggers import sample_layout
+
+    seeds = np.asarray(dataset.maze_seeds)
+    if not np.all(seeds == maze_seed):
+        raise ValueError(f"dataset must come from the single maze maze_seed={maze_seed}, "
+                         f"got maze seeds {np.unique(seeds)[:5].tolist()}")
+    n = dataset.n if n_trajectories is None else n_trajectories
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= dataset.n:
+        raise ValueError(f"n_trajectories (|D|) must be an integer in [1, {dataset.n}], got {n!r}")
+    keep = np.asarray(rows.traj) < n
+    from secretlab.credit import CreditRows
+
+    rows = CreditRows(*(np.asarray(getattr(rows, f))[keep] for f in CreditRows.__dataclass_fields__))
+    table = advice_from_credit(dataset.states[:n], dataset.actions[:n], dataset.rewards[:n], rows, env.n_states,
+                               signs=signs)
+    return Advice(table, env, sample_layout(env, int(maze_seed)), gamma, int(n), source,
+                  meta={"maze_seed": int(maze_seed), "signs": signs, "n_rows": int(len(rows.correct)),
+                        "n_correct_rows": int(np.sum(rows.correct))})
+
+
+class AdviceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Exposes Φ(s, ·) of a Triggers maze to an agent that adds it to its Q-values.
+
+    ``info["advice"]`` is Φ(s, ·) (4,) float32 at every reset and step; with
+    ``in_observation=True`` (default) the observation becomes a Dict
+    ``{"observation": <the env's>, "advice": Φ(s, ·)}`` so that replay buffers
+    store it with each transition (what an off-policy agent needs for the TD
+    target at s'). The reward is left alone: the agent's Q-values do the rest
+    (module docstring). Like :class:`secretlab.shaping.ShapingWrapper`, the
+    advice belongs to one maze: the wrapper pins it on every reset and checks it.
+    On termination the advice of the final state is 0 (Φ(terminal, ·) = 0).
+    """
+
+    def __init__(self, env: gym.Env, advice: Advice, in_observation: bool = True, gamma: float | None = None) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, advice=advice, in_observation=in_observation, gamma=gamma)
+        super().__init__(env)
+        config = getattr(env.unwrapped, "config", None)
+        if not isinstance(config, TriggersConfig):
+            raise ValueError("AdviceWrapper needs a secretlab Triggers env (env.unwrapped.config)")
+        if not isinstance(advice, Advice):
+            raise ValueError(f"advice must be a secretlab.advice.Advice, got {type(advice).__name__}")
+        if gamma is not None and not np.isclose(check_gamma(gamma), advice.gamma, rtol=0, atol=1e-12):
+            raise ValueError(f"advice was built for gamma={advice.gamma}, but the agent uses gamma={gamma}")
+        advice.check_compatible(config, advice.layout)
+        self.advice = advice
+        self.in_observation = bool(in_observation)
+        if self.in_observation:
+            bound = float(np.abs(advice.table).max()) or 1.0
+            self.observation_space = spaces.Dict({
+                "observation": env.observation_space,
+                "advice": spaces.Box(-bound, bound, shape=(N_ACTIONS,), dtype=np.float32)})
+
+    def _with_advice(self, obs: Any, info: dict, terminated: bool = False) -> tuple[Any, dict]:
+        phi = np.zeros(N_ACTIONS, np.float32) if terminated else self.advice(info["state"]).astype(np.float32)
+        info = {**info, "advice": phi}
+        return ({"observation": obs, "advice": phi} if self.in_observation else obs), info
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        options = {**(options or {}), "layout": self.advice.layout}
+        obs, info = self.env.reset(seed=seed, options=options)
+        self.advice.check_compatible(self.env.unwrapped.config, self.env.unwrapped.layout)
+        return self._with_advice(obs, info)
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        obs, info = self._with_advice(obs, info, bool(terminated))
+        return obs, reward, terminated, truncated, info
