@@ -154,6 +154,33 @@ def advice_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, ma
                         "n_correct_rows": int(np.sum(rows.correct))})
 
 
+def secret_advice(model: Any, env: TriggersConfig, maze_seed: int, n_trajectories: int, gamma: float,
+                  seed: int = 0, *, source: str = "secret_sparse", signs: Signs = "positive",
+                  threshold: float = 0.2, dataset: Any = None) -> Advice:
+    """Φ(s, a) from SECRET's credit on ``n_trajectories`` random-policy episodes in one target maze.
+
+    The advice counterpart of :func:`secretlab.shaping.secret_potential`: the cached
+    dataset ``DatasetConfig(env, n_trajectories, seed, split="target", fixed_maze_seed=maze_seed)``
+    (or the first ``n_trajectories`` of ``dataset``), the frozen ``model``'s credit rows,
+    turned into ``source``'s rows (default ``"secret_sparse"``: weights below ``threshold``
+    dropped, see :mod:`secretlab.credit_controls`; ``"secret"`` keeps them all).
+    """
+    from secretlab.credit_controls import control_rows
+    from secretlab.data import DatasetConfig, load_or_collect
+    from secretlab.shaping import sorted_credit_rows
+
+    if isinstance(n_trajectories, bool) or not isinstance(n_trajectories, (int, np.integer)) or n_trajectories < 1:
+        raise ValueError(f"n_trajectories (|D|) must be an integer >= 1, got {n_trajectories!r}")
+    if dataset is None:
+        dataset = load_or_collect(DatasetConfig(env, int(n_trajectories), seed, split="target",
+                                                fixed_maze_seed=int(maze_seed)))
+    elif dataset.n < n_trajectories:
+        raise ValueError(f"dataset has {dataset.n} trajectories, fewer than n_trajectories={n_trajectories}")
+    dataset = dataset.subset(slice(0, int(n_trajectories)))
+    rows = control_rows(source, sorted_credit_rows(model, dataset), dataset, seed=seed, threshold=threshold)
+    return advice_from_rows(rows, dataset, env, int(maze_seed), gamma, signs=signs, source=source)
+
+
 class AdviceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Exposes Φ(s, ·) of a Triggers maze to an agent that adds it to its Q-values.
 

@@ -64,9 +64,18 @@ def discover() -> list[Callable[[bool], list[Measurement]]]:
 
 
 def run(quick: bool = False, only: Iterable[str] | None = None, echo: Callable[[str], None] | None = print) -> list[Measurement]:
-    """Run every benchmark (or those whose function name contains one of ``only``)."""
+    """Run every benchmark (or those whose function name contains one of ``only``).
+
+    ValueError before running anything if a name in ``only`` is empty or matches no benchmark.
+    """
+    benchmarks = discover()
+    only = None if only is None else list(only)
+    names = [fn.__name__.removeprefix("bench_") for fn in benchmarks]
+    for name in only or ():
+        if not isinstance(name, str) or not name.strip() or not any(name in fn.__name__ for fn in benchmarks):
+            raise ValueError(f"--only {name!r} matches no benchmark; allowed: {names}")
     results: list[Measurement] = []
-    for fn in discover():
+    for fn in benchmarks:
         if only and not any(o in fn.__name__ for o in only):
             continue
         for m in fn(quick):

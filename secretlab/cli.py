@@ -12,7 +12,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     rep = sub.add_parser("reproduce", help="run the notebook series headlessly through papermill")
-    rep.add_argument("--profile", default="default", choices=PROFILE_NAMES,
+    # Checked by the runner, not by `choices`, so a bad value gives one error line naming the allowed ones.
+    rep.add_argument("--profile", default="default", metavar="{" + ",".join(PROFILE_NAMES) + "}",
                      help="experiment size: smoke (seconds), default (<30 min), paper (hours)")
     rep.add_argument("--only", nargs="+", metavar="NAME",
                      help="notebooks to run, by stem, number or substring (e.g. 03 credit)")

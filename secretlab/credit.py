@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from secretlab.model import RewardModel
+from secretlab.model import ModelConfig, RewardModel
+from secretlab.validation import check_int
 
 
 @dataclass
@@ -62,14 +63,16 @@ def credit_rows(model: RewardModel, dataset: Any, batch_size: int = 256, toleran
     (R, T) rows, never the full (N, T, T) attention.
 
     ``tolerance`` > 0 (keys/doors, App. A.4): a predicted +1 counts as correct when a
-    real +1 occurs within ``tolerance`` steps of it (and likewise for -1).
+    real +1 occurs within ``tolerance`` steps of it (and likewise for -1). A model with a
+    :class:`ModelConfig` must be able to read the data (:meth:`ModelConfig.check_reads`).
     """
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, np.integer)) or tolerance < 0:
-        raise ValueError(f"tolerance must be a non-negative integer, got {tolerance!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_int("tolerance", tolerance, minimum=0)
+    check_int("batch_size", batch_size, minimum=1)
     rewards = np.asarray(dataset.rewards)
     lengths = np.asarray(dataset.lengths, dtype=np.int64)
+    if isinstance(getattr(model, "config", None), ModelConfig):  # stand-in models (tests) carry no config
+        model.config.check_reads(np.shape(dataset.obs)[2:], int(lengths.max(initial=0)), "the dataset",
+                                 int(np.max(dataset.actions, initial=-1)))
     N, T = rewards.shape
     mask = np.arange(T)[None, :] < lengths[:, None]
     signs = np.sign(rewards).astype(np.int64) * mask
@@ -391,8 +394,7 @@ def _scenario_env(scenario: dict[str, int]):
     allowed = {"size", "n_triggers", "n_prizes"}
     if not isinstance(scenario, dict) or set(scenario) != allowed:
         raise ValueError(f"a scenario must be a dict with exactly the keys {sorted(allowed)}, got {scenario!r}")
-    return TriggersConfig(size=int(scenario["size"]), n_triggers=int(scenario["n_triggers"]),
-                          n_prizes=int(scenario["n_prizes"]))
+    return TriggersConfig(**scenario)  # it rejects non-integers (int() here made a size of 8.5 an 8)
 
 
 def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
@@ -408,9 +410,11 @@ def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
     from secretlab.training import source_model
 
     threshold = check_threshold(threshold)
+    check_int("n_eval_trajectories", n_eval_trajectories, minimum=1)  # int() below would make 1.5 a 1
     env = _scenario_env(scenario)
     budget = reward_model_params(profile)
-    n_train = n_train_trajectories or budget["n_train_trajectories"]
+    n_train = budget["n_train_trajectories"] if n_train_trajectories is None else \
+        check_int("n_train_trajectories", n_train_trajectories, minimum=1)  # `or` made 0 the profile's budget
     trained = source_model(env, profile, seed, progress=progress, n_train_trajectories=n_train)
     eval_data = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_eval_trajectories), seed=seed,
                                               split="heldout"))

@@ -22,6 +22,7 @@ import numpy as np
 from secretlab.cache import cached_npz
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig
+from secretlab.validation import check_int
 
 Split = Literal["train", "heldout", "target"]
 SPLITS: tuple[str, ...] = ("train", "heldout", "target")
@@ -82,6 +83,8 @@ class DatasetConfig:
             raise ValueError(f"n_trajectories must be an integer >= 1, got {self.n_trajectories!r}")
         if self.split not in _SPLIT_OFFSET:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        if self.fixed_maze_seed is not None:  # collect() calls int() on it: 1.7 would become maze 1
+            check_int("fixed_maze_seed", self.fixed_maze_seed, minimum=0)
         if self.success_share is not None:
             if isinstance(self.success_share, bool) or not isinstance(self.success_share, (int, float)) \
                     or not 0.0 <= float(self.success_share) <= 1.0:

@@ -85,6 +85,23 @@ class ModelConfig:
         if self.n_classes != 3:
             raise ValueError(f"n_classes must be 3 (sign of the reward), got {self.n_classes}")
 
+    def check_reads(self, obs_shape: tuple[int, ...], n_steps: int, what: str, max_action: int | None = None) -> None:
+        """ValueError unless a model of this config can read ``what`` (a dataset or an env).
+
+        Checks the per-step observation shape, that sequences of ``n_steps`` steps fit the
+        positional table (``max_len``) and, if given, that ``max_action`` < ``n_actions``. The
+        config does not record the maze size it was trained on, and a Triggers crop is 3×3 at
+        every size, so a model trained on 4×4 mazes passes on 8×8 ones (transfer to other sizes,
+        as in notebook 05, is a legitimate use) as long as the horizon fits ``max_len``.
+        """
+        if tuple(obs_shape) != self.obs_shape:
+            raise ValueError(f"the model reads observations of shape obs_shape={self.obs_shape}, but {what} has "
+                             f"observations of shape {tuple(obs_shape)}")
+        if n_steps > self.max_len:
+            raise ValueError(f"{what} has sequences of {n_steps} steps, more than the model's max_len={self.max_len}")
+        if max_action is not None and max_action >= self.n_actions:
+            raise ValueError(f"{what} has action {max_action}, but the model has n_actions={self.n_actions}")
+
 
 # ----------------------------------------------------------------------------- encoder
 class ObservationEncoder(nn.Module):

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from secretlab.cache import atomic_write_json
-from secretlab.profiles import check_profile, notebook_params
+from secretlab.profiles import NOTEBOOKS, check_profile, notebook_params
+from secretlab.validation import check_like, suggest
+
+#: Overrides whose consumer accepts a type family the profile tables never use:
+#: notebook 06's ``source_mazes`` is "fresh", "target" or an int K (``secretlab.inverted.InvertedConfig``).
+_ALSO_ALLOWED = {"source_mazes": ("int",)}
 
 
 @dataclass
@@ -64,16 +69,28 @@ class NotebookRun:
 
 
 def setup(stem: str, profile: str, seed: int, output_dir: str | Path, **overrides: Any) -> NotebookRun:
-    """Resolve a notebook's parameters: the profile's table, then non-None overrides."""
+    """Resolve a notebook's parameters: the profile's table, then non-None overrides.
+
+    An override must have the type family of the table's value for that name in any
+    profile (see :func:`secretlab.validation.check_like`: int for int, number for float,
+    list for list, dict with the same keys for dict, str for str; counts ``n_*`` >= 1).
+    """
     check_profile(profile)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     params = notebook_params(stem, profile)
     unknown = [k for k in overrides if k not in params]
     if unknown:
-        raise ValueError(f"unknown parameter(s) {unknown} for notebook {stem!r}; allowed: {sorted(params)}")
+        raise ValueError(f"unknown parameter(s) {unknown} for notebook {stem!r}; allowed: {sorted(params)}"
+                         f"{suggest(unknown[0], params)}")
+    for name, value in overrides.items():
+        if value is not None:
+            references = [table[name] for table in NOTEBOOKS[stem].values() if table.get(name) is not None]
+            check_like(name, value, references, _ALSO_ALLOWED.get(name, ()))
     params.update({k: v for k, v in overrides.items() if v is not None})
     out = Path(output_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output_dir must be a folder, got {str(output_dir)!r}, an existing file")
     out.mkdir(parents=True, exist_ok=True)
     import matplotlib
 

@@ -90,6 +90,9 @@ def render_report(summary: dict[str, Any]) -> str:
         f"total {summary['total_runtime_s']:.0f} s, Python {summary['python']}. "
         f"{provenance}; the paper's value stands beside it.",
         "",
+        *(["> **Smoke profile: a plumbing check, not results.** Every experiment here is shrunk to seconds; its "
+           "numbers say that the code runs end to end, nothing about the method. Use `default` or `paper` for "
+           "results.", ""] if summary["profile"] == "smoke" else []),
         markdown_table([
             {"notebook": stem,
              "status": (("ok" if e["ok"] else f"FAILED (cell {e.get('failed_cell')})")

@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Sequence
 
 from secretlab.cache import repo_root
 from secretlab.profiles import check_profile
+from secretlab.validation import check_int, suggest
 
 KERNEL_NAME = "secretlab"
 
@@ -65,6 +66,8 @@ def select_notebooks(only: Sequence[str] | None, directory: Path | None = None) 
         return books
     chosen = []
     for name in only:
+        if not isinstance(name, str) or not name.strip():  # "" is a substring of every stem: it would run them all
+            raise ValueError(f"--only names must be non-empty, got {name!r}; allowed: {[b.stem for b in books]}")
         hits = [b for b in books if b.stem == name or b.stem.split("_")[0] == name or name in b.stem]
         if not hits:
             raise ValueError(f"--only {name!r} matches no notebook; allowed: {[b.stem for b in books]}")
@@ -79,9 +82,51 @@ def default_kernel() -> str:
     return KERNEL_NAME if KERNEL_NAME in KernelSpecManager().find_kernel_specs() else "python3"
 
 
+def check_kernel(kernel: str | None) -> str:
+    """The kernel to run with (``None``: :func:`default_kernel`); ValueError unless it is installed."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if kernel is None:
+        return default_kernel()
+    available = sorted(KernelSpecManager().find_kernel_specs())
+    if kernel not in available:
+        raise ValueError(f"--kernel must be an installed Jupyter kernel, got {kernel!r}; available: {available}"
+                         f"{suggest(kernel, available)}")
+    return kernel
+
+
+def check_out(out: Path | str) -> Path:
+    """``out`` resolved; ValueError if it exists and is not a folder."""
+    path = Path(out).resolve()
+    existing = next(p for p in (path, *path.parents) if p.exists())  # mkdir would fail under a file too
+    if not existing.is_dir():
+        raise ValueError(f"--out must be a folder (existing or new), got {str(out)!r}, "
+                         f"{'an existing file' if existing == path else f'inside the file {str(existing)!r}'}")
+    return path
+
+
+def check_parameters(path: Path, parameters: dict) -> None:
+    """ValueError unless the notebook's ``parameters`` cell defines every name in ``parameters``.
+
+    papermill injects a cell assigning each parameter; a name the parameters cell does not
+    define is never passed on to :func:`secretlab.notebook.setup`, so it would be silently ignored.
+    """
+    import papermill as pm
+
+    defined = list(pm.inspect_notebook(str(path)))
+    unknown = [name for name in parameters if name not in defined]
+    if unknown:
+        raise ValueError(f"parameter(s) {unknown} are not defined by the parameters cell of {path.name}; "
+                         f"allowed: {defined}{suggest(unknown[0], defined)}")
+
+
 def run_notebook(path: Path, out: Path, profile: str, seed: int = 0, kernel: str | None = None,
                  progress: bool = True, extra_parameters: dict | None = None) -> NotebookOutcome:
     """Execute one notebook into ``out/<stem>.ipynb``; never raises on a failing cell.
+
+    Raises ValueError before executing anything if ``kernel`` is not installed, ``out`` is a
+    file, or a parameter (``extra_parameters`` included) is not defined by the notebook's
+    parameters cell.
 
     ``out`` is resolved against the caller's working directory: the notebook itself runs
     in ``notebooks/`` (papermill ``cwd``), where a relative ``output_dir`` would point elsewhere.
@@ -89,14 +134,17 @@ def run_notebook(path: Path, out: Path, profile: str, seed: int = 0, kernel: str
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    out = Path(out).resolve()
+    out = check_out(out)
+    params = {"profile": profile, "seed": seed, "output_dir": str(out), **(extra_parameters or {})}
+    check_parameters(path, params)
+    kernel = check_kernel(kernel)
     out.mkdir(parents=True, exist_ok=True)
     executed = out / path.name
-    params = {"profile": profile, "seed": seed, "output_dir": str(out), **(extra_parameters or {})}
+    clear_outputs(out, path.stem)
     start = time.time()
     try:
         pm.execute_notebook(
-            str(path), str(executed), parameters=params, kernel_name=kernel or default_kernel(),
+            str(path), str(executed), parameters=params, kernel_name=kernel,
             cwd=str(path.parent), progress_bar=progress, log_output=False,
         )
     except PapermillExecutionError as err:
@@ -105,18 +153,34 @@ def run_notebook(path: Path, out: Path, profile: str, seed: int = 0, kernel: str
     return NotebookOutcome(path.stem, True, time.time() - start, executed)
 
 
+def clear_outputs(out: Path, stem: str) -> None:
+    """Remove an earlier run's ``{stem}.json`` and ``figures/{stem}_*.png`` from ``out``.
+
+    Done before a notebook runs, so that one failing in a reused output folder leaves no
+    stale tables or figures under its name for the report to pick up.
+    """
+    (out / f"{stem}.json").unlink(missing_ok=True)
+    for figure in (out / "figures").glob(f"{stem}_*.png"):
+        figure.unlink()
+
+
 def reproduce(profile: str = "default", only: Sequence[str] | None = None, out: Path | str | None = None,
               seed: int = 0, kernel: str | None = None, progress: bool = True, fail_fast: bool = False,
               echo: Callable[[str], None] = print) -> ReproduceResult:
     """Run the series (or ``only`` some notebooks) and write the summary and REPORT."""
     from secretlab.report import write_report
 
+    # Every check before the first notebook starts: a bad argument fails in a second, not an hour in.
     check_profile(profile)
+    check_int("seed", seed, minimum=0)
     books = select_notebooks(only)
+    kernel = check_kernel(kernel)
     if out is None:
         base = repo_root() or Path.cwd()
         out = base / "runs" / datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(out).resolve()
+    out = check_out(out)
+    for book in books:
+        check_parameters(book, {"profile": profile, "seed": seed, "output_dir": str(out)})
     out.mkdir(parents=True, exist_ok=True)
     result = ReproduceResult(out, profile)
     echo(f"secretlab reproduce: profile={profile}, {len(books)} notebook(s) -> {out}")

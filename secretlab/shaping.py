@@ -44,13 +44,16 @@ over D); :mod:`secretlab.benchmarks.potential` times it against a loop version.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import gymnasium as gym
 import numpy as np
 
-from secretlab.envs.triggers import ACTION_DELTAS, Layout, TriggersConfig, decode_state, sample_layout
+from secretlab.envs.triggers import (ACTION_DELTAS, CROP, CROP_CHANNELS, N_ACTIONS, Layout, TriggersConfig,
+                                     decode_state, sample_layout)
+from secretlab.validation import check_choice, check_int
 
 Normalise = Literal["trajectories", "visits"]
 Pairs = Literal["step", "pair"]
@@ -130,10 +133,8 @@ def redistributed_return(
     n, t = rewards.shape
     if states.shape != (n, t + 1):
         raise ValueError(f"states must have shape (N, T + 1) = {(n, t + 1)}, got {states.shape}")
-    if pairs not in ("step", "pair"):
-        raise ValueError(f"pairs must be 'step' or 'pair', got {pairs!r}")
-    if signs not in ("nonzero", "positive"):
-        raise ValueError(f"signs must be 'nonzero' or 'positive', got {signs!r}")
+    check_choice("pairs", pairs, ("step", "pair"))
+    check_choice("signs", signs, ("nonzero", "positive"))
     _check_rows(rows, n, t)
     keep = np.asarray(rows.correct, dtype=bool)
     if signs == "positive":
@@ -188,14 +189,11 @@ def potential_from_credit(
     """
     states = np.asarray(states)
     rewards = np.asarray(rewards)
-    if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)) or n_states < 1:
-        raise ValueError(f"n_states must be an integer >= 1, got {n_states!r}")
-    if normalise not in ("trajectories", "visits"):
-        raise ValueError(f"normalise must be 'trajectories' or 'visits', got {normalise!r}")
+    check_int("n_states", n_states, minimum=1)
+    check_choice("normalise", normalise, ("trajectories", "visits"))
     if rewards.ndim != 2 or rewards.shape[0] == 0:
         raise ValueError(f"|D| must be >= 1: rewards must have shape (N >= 1, T), got {rewards.shape}")
-    if forward not in ("next", "cumulative"):
-        raise ValueError(f"forward must be 'next' or 'cumulative', got {forward!r}")
+    check_choice("forward", forward, ("next", "cumulative"))
     credit = redistributed_return(rows, rewards, states, actions, pairs=pairs, signs=signs)
     if forward == "cumulative":
         credit = np.cumsum(credit, axis=1)
@@ -379,14 +377,19 @@ def secret_potential(
     ``action_labels="effect"`` (an extension, not the paper) feeds the model
     :func:`effect_actions` instead of the actions taken, for targets whose
     controls differ from the source's; states and rewards are unchanged.
+
+    Before collecting, a model with a ModelConfig must read ``env`` (crop shape, horizon: see
+    ``ModelConfig.check_reads``). φ̂ ≡ 0 (no correct non-zero prediction) gives a RuntimeWarning.
     """
     from secretlab.data import DatasetConfig, load_or_collect
 
-    if action_labels not in ACTION_LABELS:
-        raise ValueError(f"action_labels must be one of {ACTION_LABELS}, got {action_labels!r}")
+    check_choice("action_labels", action_labels, ACTION_LABELS)
+    check_int("maze_seed", maze_seed, minimum=0)  # int() below made 1.7 maze 1
     gamma = check_gamma(gamma)
-    if isinstance(n_trajectories, bool) or not isinstance(n_trajectories, (int, np.integer)) or n_trajectories < 1:
-        raise ValueError(f"n_trajectories (|D|) must be an integer >= 1, got {n_trajectories!r}")
+    check_int("n_trajectories (|D|)", n_trajectories, minimum=1)
+    check_reads = getattr(getattr(getattr(model, "model", model), "config", None), "check_reads", None)
+    if check_reads is not None:  # a RewardModel (stand-in models carry no ModelConfig)
+        check_reads((len(CROP_CHANNELS), CROP, CROP), env.horizon, f"env {env}", N_ACTIONS - 1)
     if dataset is None:
         dataset = load_or_collect(DatasetConfig(env, int(n_trajectories), seed, split="target",
                                                 fixed_maze_seed=int(maze_seed)))
@@ -395,8 +398,13 @@ def secret_potential(
     dataset = dataset.subset(slice(0, int(n_trajectories)))
     seen = dataset if action_labels == "taken" else replace(dataset, actions=effect_actions(dataset))
     rows = sorted_credit_rows(model, seen, batch_size=batch_size, tolerance=tolerance)
-    return potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
-                               signs=signs, forward=forward, terminal_zero=terminal_zero)
+    potential = potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
+                                    signs=signs, forward=forward, terminal_zero=terminal_zero)
+    if not potential.table.any():  # a legitimate measurement, but one that shapes nothing: say so
+        warnings.warn(f"secret_potential: maze_seed={int(maze_seed)}: no correct non-zero prediction was found "
+                      f"({potential.meta['n_correct_rows']} of {potential.meta['n_rows']} rewards predicted "
+                      f"correctly, signs={signs!r}): the potential is 0 everywhere", RuntimeWarning, stacklevel=2)
+    return potential
 
 
 def effect_actions(dataset: Any) -> np.ndarray:
@@ -443,7 +451,7 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
     With ``n_trajectories`` only the rows and episodes of the first
     ``n_trajectories`` trajectories are used (nested |D| without re-inference).
     """
-    layout = sample_layout(env, int(maze_seed))
+    layout = sample_layout(env, int(check_int("maze_seed", maze_seed, minimum=0)))
     seeds = np.asarray(dataset.maze_seeds)
     if not np.all(seeds == maze_seed):
         raise ValueError(f"dataset must come from the single maze maze_seed={maze_seed}, "

@@ -194,13 +194,20 @@ def speedup(curves_ref: np.ndarray, curves_new: np.ndarray, x: np.ndarray, thres
             n_boot: int = 2000, ci: float = 0.95, seed: int = 0) -> Interval:
     """Speed-up ratio x_ref / x_new of the threshold crossings, with a bootstrap interval.
 
-    The two arms are resampled independently (stratified within tasks). A
-    reference that never crosses gives an unbounded ratio (None); a new arm
-    that never crosses gives 0; neither crossing is undefined (None, and such
-    bootstrap samples are left out of the interval).
+    The two arms are resampled independently (stratified within tasks; seeds ``seed`` and
+    ``seed + 1``). A reference that never crosses gives an unbounded ratio (None); a new arm
+    that never crosses gives 0; neither crossing is undefined (None, and such bootstrap
+    samples are left out of the interval).
     """
-    ref_int, ref_boot = threshold_interval(curves_ref, x, threshold, n_boot, ci, seed)
-    new_int, new_boot = threshold_interval(curves_new, x, threshold, n_boot, ci, seed + 1)
+    ref = threshold_interval(curves_ref, x, threshold, n_boot, ci, seed)
+    new = threshold_interval(curves_new, x, threshold, n_boot, ci, seed + 1)
+    return speedup_from_crossings(ref, new, ci)
+
+
+def speedup_from_crossings(ref: tuple[Interval, np.ndarray], new: tuple[Interval, np.ndarray],
+                           ci: float = 0.95) -> Interval:
+    """:func:`speedup` from two :func:`threshold_interval` results (Interval, (n_boot,) crossings)."""
+    (ref_int, ref_boot), (new_int, new_boot) = ref, new
 
     def ratio(a, b):
         # never/never is undefined (nan); never/finite is unbounded (inf); finite/never is 0.
@@ -217,6 +224,27 @@ def speedup(curves_ref: np.ndarray, curves_new: np.ndarray, x: np.ndarray, thres
     boot = boot[~np.isnan(boot)]
     lo, hi = _percentiles_with_inf(boot, ci) if len(boot) else (None, None)
     return Interval(None if math.isnan(point) else _finite_or_none(point), lo, hi)
+
+
+def iqm_curve_and_crossing(curves: np.ndarray, x: np.ndarray, threshold: float = 0.8, n_boot: int = 2000,
+                           ci: float = 0.95, seed: int = 0
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Interval, np.ndarray]:
+    """:func:`iqm_curve` and :func:`threshold_interval` of the same curves from ONE bootstrap.
+
+    Returns (point, lo, hi) each (X,), the crossing Interval and its (n_boot,) bootstrap
+    crossings: the same numbers as the two functions called with the same seed, at half the cost.
+    """
+    curves = _check_curves(curves)
+    _check_ci(ci, n_boot)
+    if np.shape(x) != (curves.shape[2],):
+        raise ValueError(f"x must have shape (X={curves.shape[2]},), got {np.shape(x)}")
+    point = np.atleast_1d(iqm(curves.reshape(-1, curves.shape[2]), axis=0))
+    boot = bootstrap_curve_stat(curves, n_boot, seed)
+    lo, hi = np.percentile(boot, [100 * (1 - ci) / 2, 100 * (1 + ci) / 2], axis=0)
+    crossings = first_crossing(boot, x, threshold)
+    c_lo, c_hi = _percentiles_with_inf(crossings, ci)
+    crossing = Interval(_finite_or_none(float(first_crossing(point, x, threshold))), c_lo, c_hi)
+    return point, lo, hi, crossing, crossings
 
 
 def normalised_auc(curves: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ import torch
 
 from secretlab.cache import artifact_path, atomic_path, atomic_write_json, config_hash
 from secretlab.model import ARCHITECTURE_VERSION, PAPER_CLASS_WEIGHTS, ModelConfig, RewardModel, sequence_loss
+from secretlab.validation import check_finite_loss, check_int, check_number, is_number
 
 
 LR_SCHEDULES = ("constant", "cosine")
@@ -68,19 +69,18 @@ class TrainConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_weights", tuple(float(w) for w in self.class_weights))
         for name in ("batch_size", "max_epochs", "patience", "bucket_batches"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+            check_int(name, getattr(self, name), minimum=1)
+        check_number("lr", self.lr, 0, open_low=True)  # inf/NaN would train a NaN model and cache it
+        check_number("weight_decay", self.weight_decay, 0)
+        check_number("grad_clip", self.grad_clip, 0, open_low=True, finite=False)  # inf: no clipping
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
-        if not 0.0 <= self.warmup_epochs <= self.max_epochs:
+        if not is_number(self.warmup_epochs) or not 0.0 <= self.warmup_epochs <= self.max_epochs:
             raise ValueError(f"warmup_epochs must be in [0, max_epochs={self.max_epochs}], got {self.warmup_epochs}")
-        if not 0.0 < self.val_fraction < 1.0:
+        if not is_number(self.val_fraction) or not 0.0 < self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
-        if len(self.class_weights) != 3 or min(self.class_weights) < 0:
-            raise ValueError(f"class_weights must be 3 non-negative numbers, got {self.class_weights}")
+        if len(self.class_weights) != 3 or not all(math.isfinite(w) and w >= 0 for w in self.class_weights):
+            raise ValueError(f"class_weights must be 3 finite non-negative numbers, got {self.class_weights}")
 
 
 def learning_rate(config: TrainConfig, progress: float) -> float:
@@ -185,9 +185,12 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), train_config.grad_clip)
             optimizer.step()
-            total += loss.item() * len(batch.mask)
+            value = loss.item()
+            check_finite_loss("training loss", value, epoch, i + 1, train_config.lr)  # before any checkpoint
+            total += value * len(batch.mask)
             count += len(batch.mask)
         val = evaluate(model, tensors, val_idx, train_config, device)
+        check_finite_loss("validation loss", val["loss"], epoch, None, train_config.lr)
         row = {"epoch": epoch, "train_loss": total / count, "val_loss": val["loss"],
                **val["metrics"], "seconds": time.perf_counter() - start}
         rows.append(row)
@@ -423,8 +426,12 @@ def load_or_train(dataset: Any, model_config: ModelConfig | None = None, train_c
             raise ValueError(f"warm_start has model config {warm_start.model_config}, this model {model_config}: "
                              "a warm start needs the same architecture")
         initial = {k: v.detach().cpu() for k, v in warm_start.model.state_dict().items()}
-    trained = train(dataset, model_config, train_config, progress=progress, resume_path=resume,
-                    initial_state=initial)
+    try:
+        trained = train(dataset, model_config, train_config, progress=progress, resume_path=resume,
+                        initial_state=initial)
+    except FloatingPointError:
+        resume.unlink(missing_ok=True)  # resuming would only run into the same NaN: cache nothing
+        raise
     trained.warm_start_from = None if warm_start is None else _cache_key(warm_start)
     save_checkpoint(trained, path)
     resume.unlink(missing_ok=True)
@@ -482,7 +489,8 @@ def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, *
                          f"warm_start, TrainConfig fields {tunable}, ModelConfig fields {sorted(model_fields)}")
     if "seed" in params:
         raise ValueError("pass the seed as the `seed` argument, not as an override")
-    dataset = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_train), seed=seed, split="train",
+    n_train = int(check_int("n_train_trajectories", n_train, minimum=1))  # a bare int() turned 1.5 into 1
+    dataset = load_or_collect(DatasetConfig(env=env, n_trajectories=n_train, seed=seed, split="train",
                                             success_share=success_share), progress=progress)
     model_config = model_config_for(dataset, **{k: v for k, v in params.items() if k in model_fields})
     train_config = TrainConfig(seed=seed, **{k: v for k, v in params.items() if k in train_fields})

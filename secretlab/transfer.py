@@ -186,6 +186,8 @@ class TransferResult:
     timings: dict[str, float] = field(default_factory=dict)
     """Wall-clock seconds of each phase."""
     potential_meta: dict[str, Any] = field(default_factory=dict)
+    _boot: dict[tuple, tuple] = field(default_factory=dict, repr=False)
+    """Bootstrap results kept per (arm, training|greedy, seed)."""
 
     # ------------------------------------------------------------ summaries
     def success_buckets(self, arm: str) -> tuple[np.ndarray, np.ndarray]:
@@ -196,33 +198,43 @@ class TransferResult:
         """The JSON block of one arm: bucketed IQM success with band, episodes-to-80 (training and greedy), AUC."""
         cfg = self.config
         curves, ends = self.success_buckets(arm)
-        point, lo, hi = stats.iqm_curve(curves, cfg.n_boot, seed=cfg.seed)
-        to80, _ = stats.threshold_interval(curves, ends, cfg.threshold, cfg.n_boot, seed=cfg.seed)
+        point, lo, hi, to80, _ = self._curve(arm, "training", cfg.seed)
         auc = stats.iqm_interval(stats.normalised_auc(curves), cfg.n_boot, seed=cfg.seed)
         ret_curves, _ = stats.bucket_mean(self.returns[arm], cfg.bucket)
-        ret_point, _, _ = stats.iqm_curve(ret_curves, 200, seed=cfg.seed)
-        greedy = self.eval_success[arm].astype(float)
-        ev_point, ev_lo, ev_hi = stats.iqm_curve(greedy, cfg.n_boot, seed=cfg.seed)
-        ev80, _ = stats.threshold_interval(greedy, self.eval_episodes.astype(float), cfg.threshold, cfg.n_boot,
-                                           seed=cfg.seed)
-        final = stats.iqm_interval(curves[:, :, -1], cfg.n_boot, seed=cfg.seed)
+        ret_point = stats.iqm(ret_curves.reshape(-1, ret_curves.shape[2]), axis=0)
+        ev_point, ev_lo, ev_hi, ev80, _ = self._curve(arm, "greedy", cfg.seed)
         return {
             "bucket_episodes": ends.tolist(),
             "success_per_bucket": _r(point), "success_lo": _r(lo), "success_hi": _r(hi),
             "return_per_bucket": _r(ret_point),
             "episodes_to_80": to80.point, "episodes_to_80_ci": [to80.lo, to80.hi],
             "greedy_episodes_to_80": ev80.point, "greedy_episodes_to_80_ci": [ev80.lo, ev80.hi],
-            "auc": auc.as_dict(), "final_success": final.as_dict(),
+            "auc": auc.as_dict(),
+            "final_success": stats.Interval(float(point[-1]), float(lo[-1]), float(hi[-1])).as_dict(),
             "eval_episodes": self.eval_episodes.tolist(),
             "eval_success": _r(ev_point), "eval_success_lo": _r(ev_lo), "eval_success_hi": _r(ev_hi),
             "n_runs": int(curves.shape[0] * curves.shape[1]),
         }
 
+    def _curve(self, arm: str, kind: str, seed: int) -> tuple:
+        """IQM curve, band and 80% crossing of an arm's training buckets or greedy evaluations, bootstrapped
+        once per (arm, kind, seed) and kept: summaries and speed-ups share it."""
+        key = (arm, kind, seed)
+        if key not in self._boot:
+            if kind == "training":
+                curves, x = self.success_buckets(arm)
+            else:
+                curves, x = self.eval_success[arm].astype(float), self.eval_episodes.astype(float)
+            self._boot[key] = stats.iqm_curve_and_crossing(curves, x, self.config.threshold, self.config.n_boot,
+                                                           seed=seed)
+        return self._boot[key]
+
     def speedup(self, reference: str = PLAIN, arm: str = "q_learning_secret_phi") -> stats.Interval:
-        """episodes-to-80(reference) / episodes-to-80(arm) with its bootstrap interval."""
-        a, ends = self.success_buckets(reference)
-        b, _ = self.success_buckets(arm)
-        return stats.speedup(a, b, ends, self.config.threshold, self.config.n_boot, seed=self.config.seed)
+        """episodes-to-80(reference) / episodes-to-80(arm) with its bootstrap interval (as :func:`stats.speedup`)."""
+        seed = self.config.seed
+        ref = self._curve(reference, "training", seed)[3:]
+        new = self._curve(arm, "training", seed + 1)[3:]
+        return stats.speedup_from_crossings(ref, new)
 
     def auc_difference(self, arm: str, reference: str) -> stats.Interval:
         """IQM AUC(arm) − IQM AUC(reference) with its bootstrap interval."""
@@ -231,9 +243,11 @@ class TransferResult:
         return stats.iqm_difference(stats.normalised_auc(a), stats.normalised_auc(b), self.config.n_boot,
                                     seed=self.config.seed)
 
-    def bump_share(self, arm: str, bump_arm: str) -> stats.Interval:
-        """IQM share of ``arm``'s training steps taken on the states where ``bump_arm``'s φ > 0 (per maze)."""
-        masks = np.stack([np.asarray(p.table) > 0 for p in self.potentials[bump_arm]])  # (mazes, n_states)
+    def bump_share(self, arm: str, bump_arm: str, positive: bool = True) -> stats.Interval:
+        """IQM share of ``arm``'s training steps taken on the states where ``bump_arm``'s φ > 0 (per maze);
+        ``positive=False``: where it is < 0."""
+        tables = np.stack([np.asarray(p.table) for p in self.potentials[bump_arm]])  # (mazes, n_states)
+        masks = tables > 0 if positive else tables < 0
         v = self.visits[arm]  # (seeds, mazes, n_states)
         share = (v * masks[None]).sum(-1) / np.maximum(v.sum(-1), 1)
         return stats.iqm_interval(share, self.config.n_boot, seed=self.config.seed)

@@ -75,17 +75,22 @@ def credit_effect(result: TransferResult, js: dict[str, Any]) -> dict[str, dict[
                 "learned": learned, "control": control,
                 "speedup_over_uniform": speed.as_dict(), "auc_difference": auc.as_dict(),
                 "faster_than_uniform": stats.disjoint_below(_interval(a), _interval(b)),
+                "greedy_faster_than_uniform": stats.disjoint_below(_interval(a, "greedy_episodes_to_80"),
+                                                                   _interval(b, "greedy_episodes_to_80")),
                 "auc_above_uniform": auc.lo is not None and auc.lo > 0}
     return effects
 
 
-def bump_shares(result: TransferResult) -> dict[str, dict[str, dict[str, float | None]]]:
-    """Share of training steps on the states where a φ̂ arm's potential is positive (its 'bump')."""
-    out: dict[str, dict[str, dict[str, float | None]]] = {}
-    for bump_arm in (arm_name("secret", "phi"), arm_name("ideal", "phi")):
+def bump_shares(result: TransferResult) -> dict[str, dict[str, dict[str, Any]]]:
+    """Share of training steps on the states where a φ̂ arm's potential is positive (its 'bump') and negative,
+    for plain Q-learning and for that arm."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for bump_arm in (arm_name("secret", "phi"), arm_name("ideal", "phi"), arm_name("ideal_negative", "phi")):
         if bump_arm not in result.potentials:
             continue
-        out[bump_arm] = {arm: result.bump_share(arm, bump_arm).as_dict() for arm in (PLAIN, bump_arm)}
+        out[bump_arm] = {arm: {"positive": result.bump_share(arm, bump_arm).as_dict(),
+                               "negative": result.bump_share(arm, bump_arm, positive=False).as_dict()}
+                         for arm in (PLAIN, bump_arm)}
     return out
 
 
@@ -150,7 +155,9 @@ def paper_comparison(js: dict[str, Any], experiment: str, target_speedup: float 
             "ours": f"{_ci(js[learned])} vs plain {_ci(plain)} and uniform {_ci(js[control])}; "
                     f"speed-up over uniform {_ratio(effect['speedup_over_uniform'])}",
             "note": "≤ 0.5× plain's episodes (disjoint CIs): " + ("met" if half else "MISSED")
-                    + "; faster than the uniform control (disjoint CIs): " + ("met" if beats else "MISSED")})
+                    + "; faster than the uniform control (disjoint CIs): " + ("met" if beats else "MISSED")
+                    + " (greedy: " + ("faster" if effect["greedy_faster_than_uniform"] else "not faster")
+                    + "; AUC above uniform: " + ("yes" if effect["auc_above_uniform"] else "no") + ")"})
     if ORACLE in js:
         rows.append({"quantity": f"{experiment}: episodes to 80%, oracle shaping", "paper": None,
                      "ours": _ci(js[ORACLE]), "note": "ground-truth potential k/n_T · prizes left (reference arm)"})

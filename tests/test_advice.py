@@ -255,3 +255,50 @@ def test_sb3_policy_refuses_an_env_without_advice():
     *_, env = _maze_and_q_star()
     with pytest.raises(ValueError, match="AdviceWrapper"):
         DQN(AdvisedDQNPolicy, env, device="cpu")
+
+
+def test_secret_advice_is_the_sparse_pipeline_on_the_cached_target_dataset():
+    import torch
+
+    from secretlab.advice import advice_from_rows, secret_advice
+    from secretlab.data import DatasetConfig, load_or_collect
+    from secretlab.model import ModelConfig, RewardModel
+    from secretlab.shaping import sorted_credit_rows
+
+    torch.manual_seed(0)
+    model = RewardModel(ModelConfig()).eval()
+    env = TriggersConfig(4, 1, 1, max_steps=30)
+    adv = secret_advice(model, env, maze_seed=5, n_trajectories=12, gamma=0.9, source="secret_sparse", threshold=0.1)
+    data = load_or_collect(DatasetConfig(env, 12, 0, split="target", fixed_maze_seed=5))
+    rows = control_rows("secret_sparse", sorted_credit_rows(model, data), data, threshold=0.1)
+    np.testing.assert_array_equal(adv.table, advice_from_rows(rows, data, env, 5, 0.9).table)
+    assert adv.source == "secret_sparse" and adv.n_trajectories == 12 and adv.gamma == 0.9
+    with pytest.raises(ValueError, match="n_trajectories"):
+        secret_advice(model, env, 5, 0, 0.9)
+
+
+def test_the_readme_example_runs(monkeypatch):
+    """README's "SECRET shaping on your own agent" block, with a tiny untrained model standing in for the source."""
+    from pathlib import Path
+
+    import torch
+
+    import secretlab.training
+    from secretlab.model import ModelConfig, RewardModel
+
+    torch.manual_seed(0)
+
+    class Trained:
+        model = RewardModel(ModelConfig()).eval()
+
+    monkeypatch.setattr(secretlab.training, "source_model", lambda *a, **k: Trained())
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("## SECRET shaping on your own agent")[1].split("```python")[1].split("```")[0]
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    from secretlab.data import maze_seeds
+
+    assert scope["advice"].source == "secret_sparse" and scope["advice"].n_trajectories == 100
+    assert scope["maze"] in maze_seeds("target", 0, 4)  # a held-out target maze
+    obs, _ = scope["env"].reset(seed=0)
+    assert set(obs) == {"observation", "advice"} and scope["agent"].gamma == 0.99

@@ -46,6 +46,10 @@ def test_failing_notebook_exits_nonzero_and_names_notebook_and_cell(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "98_earlier.json").write_text(json.dumps({"profile": "smoke", "runtime_s": 3.0}))
     (tmp_path / "out" / "97_other_profile.json").write_text(json.dumps({"profile": "paper", "runtime_s": 3.0}))
+    # a stale result of the failing notebook from an earlier run must not survive into the report
+    (tmp_path / "out" / "99_broken.json").write_text(json.dumps({"profile": "smoke", "tables": {"stale": [{"x": 1}]}}))
+    (tmp_path / "out" / "figures").mkdir()
+    (tmp_path / "out" / "figures" / "99_broken_old.png").write_bytes(b"png")
     import secretlab.runner as runner
 
     original = runner.notebooks_dir
@@ -64,6 +68,10 @@ def test_failing_notebook_exits_nonzero_and_names_notebook_and_cell(tmp_path):
     report = (tmp_path / "out" / "REPORT.md").read_text()
     assert "| 98_earlier | ok (earlier run) |" in report and "| 99_broken | FAILED" in report
     assert "an earlier run into the same folder" in report
+    assert not (tmp_path / "out" / "99_broken.json").exists() and "stale" not in report
+    assert not (tmp_path / "out" / "figures" / "99_broken_old.png").exists()
+    assert "results" not in summary["notebooks"]["99_broken"]
+    assert "Smoke profile: a plumbing check, not results" in report.split("##")[0]
 
 
 def test_run_notebook_hands_the_notebook_an_absolute_output_dir(tmp_path, monkeypatch):

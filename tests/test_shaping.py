@@ -258,3 +258,16 @@ def test_sorted_credit_rows_match_plain_rows_and_secret_potential_runs():
         secret_potential(model, env, 5, 0, 0.9, dataset=data)
     with pytest.raises(ValueError, match="gamma"):
         secret_potential(model, env, 5, 10, 1.1, dataset=data)
+
+
+def test_shaping_wrapper_passes_gymnasiums_checker_and_refuses_another_gamma():
+    from gymnasium.utils.env_checker import check_env
+
+    env = gym.make("secretlab/Triggers-v0", size=4, n_triggers=1, n_prizes=1)
+    config = env.unwrapped.config
+    potential = oracle_potential(config, sample_layout(config, 3), 0.9)
+    check_env(ShapingWrapper(env, potential, gamma=0.9), skip_render_check=True)
+    with pytest.raises(ValueError, match=r"gamma=0\.9, but the agent uses gamma=0\.99"):
+        ShapingWrapper(env, potential, gamma=0.99)
+    with pytest.raises(ValueError, match="potential must be a secretlab.shaping.Potential"):
+        ShapingWrapper(env, potential.table)

@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from secretlab import stats
+
 from secretlab.stats import (
     bootstrap_indices,
     bucket_mean,
@@ -98,3 +100,35 @@ def test_bad_inputs():
         iqm_curve(np.zeros((3, 4, 2)), ci=1.5)
     with pytest.raises(ValueError, match="x must"):
         threshold_interval(np.zeros((3, 4, 2)), np.arange(3))
+
+
+def test_one_bootstrap_gives_the_curve_band_and_the_crossing_of_two():
+    rng = np.random.default_rng(4)
+    curves = np.clip(np.cumsum(rng.random((6, 3, 8)) * 0.2, axis=2), 0, 1)
+    x = np.arange(1, 9) * 10.0
+    point, lo, hi, crossing, boot = stats.iqm_curve_and_crossing(curves, x, 0.8, 300, seed=5)
+    p2, lo2, hi2 = stats.iqm_curve(curves, 300, seed=5)
+    c2, boot2 = stats.threshold_interval(curves, x, 0.8, 300, seed=5)
+    np.testing.assert_array_equal(point, p2)
+    np.testing.assert_array_equal(lo, lo2)
+    np.testing.assert_array_equal(hi, hi2)
+    assert crossing == c2
+    np.testing.assert_array_equal(boot, boot2)
+    other = np.clip(curves * 0.7, 0, 1)
+    assert stats.speedup_from_crossings(stats.threshold_interval(other, x, 0.8, 300, seed=5),
+                                        stats.threshold_interval(curves, x, 0.8, 300, seed=6)) == \
+        stats.speedup(other, curves, x, 0.8, 300, seed=5)
+
+
+def test_iqm_difference_by_hand_and_disjoint_below():
+    a = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0], [1.0, 2.0]])  # every resample has IQM 1.5
+    b = np.zeros((4, 2))
+    diff = stats.iqm_difference(a, b, n_boot=50)
+    assert (diff.point, diff.lo, diff.hi) == (1.5, 1.5, 1.5)
+    with pytest.raises(ValueError, match="same tasks"):
+        stats.iqm_difference(a, np.zeros((4, 3)))
+    assert stats.disjoint_below(stats.Interval(20, 10, 30), stats.Interval(50, 40, 60))
+    assert not stats.disjoint_below(stats.Interval(20, 10, 45), stats.Interval(50, 40, 60))
+    assert stats.disjoint_below(stats.Interval(20, 10, 30), stats.Interval(None, None, None))  # below 'never'
+    assert not stats.disjoint_below(stats.Interval(None, None, None), stats.Interval(None, None, None))
+    assert not stats.disjoint_below(stats.Interval(20, 10, None), stats.Interval(None, 500, None))

@@ -44,9 +44,9 @@ def test_report_blocks(tiny_run):
     assert set(js["credit_effect"]) == {"phi", "carried", "advice", "phi_sparse", "carried_sparse", "advice_sparse"}
     effect = js["credit_effect"]["advice"]
     assert effect["learned"] == arm_name("secret", "advice") and effect["control"] == arm_name("uniform", "advice")
-    assert set(js["bump_share"]) == {arm_name("secret", "phi"), arm_name("ideal", "phi")}
+    assert set(js["bump_share"]) == {arm_name(s, "phi") for s in ("secret", "ideal", "ideal_negative")}
     share = js["bump_share"][arm_name("ideal", "phi")][PLAIN]
-    assert 0 <= share["point"] <= 1
+    assert 0 <= share["positive"]["point"] <= 1 and 0 <= share["negative"]["point"] <= 1
     assert {r["|D|"] for r in js["sensitivity_D"]} == {4, 8}
     rows = paper_comparison(js, "tiny")
     assert any("q_learning_secret_advice vs plain" in r["quantity"] for r in rows)
@@ -72,6 +72,9 @@ def test_bump_share_counts_steps_on_positive_potential_states(tiny_run):
     from secretlab import stats
 
     assert res.bump_share(PLAIN, arm).point == pytest.approx(stats.iqm(by_hand))
+    negative = np.stack([p.table < 0 for p in res.potentials[arm]])
+    by_hand = (v * negative[None]).sum(-1) / v.sum(-1)
+    assert res.bump_share(PLAIN, arm, positive=False).point == pytest.approx(stats.iqm(by_hand))
 
 
 @pytest.mark.parametrize("change, match", [

@@ -239,6 +239,8 @@ class _MazeModels:
             self.start[i] = encode_state(layout.agent, np.ones(nt, bool), np.ones(env.n_prizes, bool), env.size)
         # flat index of (agent b, its maze) into the tables
         self.offset = self.maze_of * (n_s * N_ACTIONS)
+        self.next_flat, self.reward_flat = self.next.reshape(-1), self.reward.reshape(-1)
+        self.terminated_flat = self.terminated.reshape(-1)
 
     def step(self, agents: np.ndarray, state: np.ndarray, action: np.ndarray):
         """(next_state, reward, terminated) of agents in their mazes."""
@@ -296,34 +298,40 @@ def train_q_learning(
     out_length = np.zeros((b, e_max), np.int64)
     visits = np.zeros((b, n_s), np.int64)
 
-    agents = np.arange(b)
-    row_base = agents * (n_s * N_ACTIONS)
+    # Per-agent state is kept compacted to the agents still training (contiguous arrays, no scatter per step).
+    ids = np.arange(b)
+    base = ids * (n_s * N_ACTIONS)  # each agent's rows in q_flat
+    phi_base = ids * n_s  # each agent's row in the (B, n_states) tables
+    offset = models.offset.copy()  # each agent's maze in the transition tables
+    key = keys.copy()
     cols = np.arange(N_ACTIONS)
     state = models.start[models.maze_of].copy()
     t = np.zeros(b, np.int64)
-    episodes_done = np.zeros(b, np.int64)
-    active = np.ones(b, bool)
-    idx = agents
     ep_return = np.zeros(b)
     ep_shaped = np.zeros(b)
     ep_negative = np.zeros(b, bool)
+    episodes_done = np.zeros(b, np.int64)  # by agent id
+    phi_flat = None if phi is None else phi.reshape(-1)
+    visits_flat = visits.reshape(-1)
     global_steps = 0
     horizon = env.horizon
 
-    while len(idx):
-        s = state[idx]
-        lin_rows = (row_base[idx] + s * N_ACTIONS)[:, None] + cols
+    while len(ids):
+        lin_rows = (base + state * N_ACTIONS)[:, None] + cols
         acting = q_flat[lin_rows] + adv_flat[lin_rows] if lookahead else q_flat[lin_rows]
-        action = _act(acting, eps, _uniforms(keys[idx], global_steps))
-        nxt, reward, terminated = models.step(idx, s, action)
-        t[idx] += 1
-        truncated = ~terminated & (t[idx] >= horizon)
+        action = _act(acting, eps, _uniforms(key, global_steps))
+        cell = offset + state * N_ACTIONS + action
+        nxt, reward, terminated = models.next_flat[cell], models.reward_flat[cell], models.terminated_flat[cell]
+        t += 1
+        truncated = ~terminated & (t >= horizon)
         total = reward
-        if phi is not None:
-            phi_next = np.where(terminated, 0.0, phi[idx, nxt]) if config.terminal_zero else phi[idx, nxt]
-            total = reward + gamma * phi_next - phi[idx, s]
-        next_rows = (row_base[idx] + nxt * N_ACTIONS)[:, None] + cols
-        lin = row_base[idx] + s * N_ACTIONS + action
+        if phi_flat is not None:
+            phi_next = phi_flat[phi_base + nxt]
+            if config.terminal_zero:
+                phi_next = np.where(terminated, 0.0, phi_next)
+            total = reward + gamma * phi_next - phi_flat[phi_base + state]
+        next_rows = (base + nxt * N_ACTIONS)[:, None] + cols
+        lin = base + state * N_ACTIONS + action
         if lookahead:
             # Q̃ target: r + F + γ[Q̃ + Φ](s', a*) − Φ(s, a), a* the biased greedy action; Φ(s', ·) = 0 at the end
             best_next = _row_max(q_flat[next_rows] + adv_flat[next_rows])
@@ -332,36 +340,36 @@ def train_q_learning(
             # TD target: bootstrap through truncation, not through termination.
             target = total + gamma * np.where(terminated, 0.0, _row_max(q_flat[next_rows]))
         q_flat[lin] += lr * (target - q_flat[lin])
-        visits[idx, s] += 1
+        visits_flat[phi_base + state] += 1
         global_steps += 1
 
         # ------------------------------------------------------- bookkeeping
-        ep_return[idx] += reward
-        ep_shaped[idx] += total
-        ep_negative[idx] |= reward < 0
-        state[idx] = nxt
+        ep_return += reward
+        ep_shaped += total
+        ep_negative |= reward < 0
+        state = nxt
         done = terminated | truncated
         if done.any():
-            d = idx[done]
+            d = ids[done]
             e = episodes_done[d]
-            out_return[d, e] = ep_return[d]
-            out_shaped[d, e] = ep_shaped[d]
-            out_success[d, e] = terminated[done] & ~ep_negative[d]
-            out_length[d, e] = t[d]
+            out_return[d, e] = ep_return[done]
+            out_shaped[d, e] = ep_shaped[done]
+            out_success[d, e] = terminated[done] & ~ep_negative[done]
+            out_length[d, e] = t[done]
             episodes_done[d] += 1
             snap = d[episodes_done[d] % config.eval_interval == 0]
             if len(snap):
                 k = episodes_done[snap] // config.eval_interval
                 snapshots[k, snap] = greedy_mask(q[snap] + adv[snap] if lookahead else q[snap])
-            ep_return[d] = 0.0
-            ep_shaped[d] = 0.0
-            ep_negative[d] = False
-            t[d] = 0
-            state[d] = models.start[models.maze_of[d]]  # same maze: the agent keeps training where it is
-            finished = episodes_done[d] >= e_max
-            if finished.any():
-                active[d[finished]] = False
-                idx = agents[active]
+            ep_return[done] = 0.0
+            ep_shaped[done] = 0.0
+            ep_negative[done] = False
+            t[done] = 0
+            state[done] = models.start[models.maze_of[d]]  # same maze: the agent keeps training where it is
+            keep = episodes_done[ids] < e_max
+            if not keep.all():
+                ids, base, phi_base, offset, key, state, t, ep_return, ep_shaped, ep_negative = (
+                    x[keep] for x in (ids, base, phi_base, offset, key, state, t, ep_return, ep_shaped, ep_negative))
 
     k = len(eval_points)
     tiled = Layout(*(np.tile(np.asarray(x), (k,) + (1,) * (np.ndim(x) - 1)) for x in layouts))

@@ -145,7 +145,8 @@ class Layout(NamedTuple):
 
 
 def sample_layout(config: TriggersConfig, seed: int) -> Layout:
-    """Draw the maze for ``seed``: agent, triggers and prizes on distinct uniform cells."""
+    """Draw the maze for ``seed`` (an integer >= 0): agent, triggers and prizes on distinct uniform cells."""
+    _check_int("maze seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     n_obj = 1 + config.n_triggers + config.n_prizes
     cells = rng.choice(config.size * config.size, size=n_obj, replace=False)
@@ -153,9 +154,29 @@ def sample_layout(config: TriggersConfig, seed: int) -> Layout:
     return Layout(rc[0], rc[1 : 1 + config.n_triggers], rc[1 + config.n_triggers :])
 
 
+def check_layout(config: TriggersConfig, layout: Any) -> Layout:
+    """``layout`` as a :class:`Layout` of int64 arrays; ValueError unless it is a maze of ``config``."""
+    try:
+        parts = Layout(*(np.asarray(x) for x in layout))
+    except TypeError:
+        raise ValueError(f"layout must be a Layout (agent, triggers, prizes), got {layout!r}") from None
+    shapes = {"agent": (2,), "triggers": (config.n_triggers, 2), "prizes": (config.n_prizes, 2)}
+    for name, part in zip(Layout._fields, parts):
+        if part.size == 0 and shapes[name][0] == 0:  # no triggers: [] is as good as a (0, 2) array
+            continue
+        if part.shape != shapes[name] or not np.issubdtype(part.dtype, np.integer) \
+                or part.size and (part.min() < 0 or part.max() >= config.size):
+            raise ValueError(f"layout.{name} must be integer cells of shape {shapes[name]} in [0, {config.size}) "
+                             f"for {config}, got {part.tolist()}")
+    return Layout(*(part.astype(np.int64).reshape(shapes[name]) for name, part in zip(Layout._fields, parts)))
+
+
 def sample_layouts(config: TriggersConfig, seeds: np.ndarray) -> Layout:
     """:func:`sample_layout` for many seeds, stacked on a leading batch axis (B, ...)."""
-    layouts = [sample_layout(config, int(s)) for s in np.asarray(seeds).ravel()]
+    seeds = np.asarray(seeds)
+    if seeds.size and not np.issubdtype(seeds.dtype, np.integer):  # int() below would make 1.7 maze 1
+        raise ValueError(f"maze seeds must be integers >= 0, got {seeds.dtype} values {seeds.ravel()[:5].tolist()}")
+    layouts = [sample_layout(config, int(s)) for s in seeds.ravel()]
     return Layout(
         np.stack([l.agent for l in layouts]),
         np.stack([l.triggers for l in layouts]).reshape(len(layouts), config.n_triggers, 2),
@@ -282,9 +303,15 @@ class TriggersEnv(gym.Env):
 
     # ------------------------------------------------------------------ rules
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            _check_int("seed", seed, minimum=0)
+        unknown = sorted(set(options or {}) - {"layout"})
+        if unknown:  # e.g. options={"maze_seed": 3} would otherwise be ignored silently
+            raise ValueError(f"options may only hold 'layout' (a Layout), got unknown key(s) {unknown}; "
+                             "pass the maze seed as reset(seed=...)")
         super().reset(seed=seed)
         if options and "layout" in options:
-            layout = options["layout"]
+            layout = check_layout(self.config, options["layout"])
         else:
             # The maze comes from the seed when one is given; otherwise from the
             # env's own generator, so successive resets draw new mazes.
