@@ -39,15 +39,7 @@ import numpy as np
 from gymnasium import spaces
 
 from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig
-from secretlab.shaping import (
-    CreditRowsLike,
-    POTENTIAL_SOURCES,
-    Signs,
-    check_gamma,
-    check_same_maze,
-    check_table,
-    redistributed_return,
-)
+from secretlab.shaping import CreditRowsLike, MazeTable, Signs, check_wrapped, redistributed_return
 
 
 def advice_from_credit(states: np.ndarray, actions: np.ndarray, rewards: np.ndarray, rows: CreditRowsLike,
@@ -80,38 +72,21 @@ def advice_from_credit(states: np.ndarray, actions: np.ndarray, rewards: np.ndar
 
 
 @dataclass
-class Advice:
-    """A state–action potential Φ(s, a) for ONE maze, used as look-ahead advice."""
+class Advice(MazeTable):
+    """A state–action potential Φ(s, a) for ONE maze, used as look-ahead advice; ``table`` is (n_states, 4)."""
 
-    table: np.ndarray
-    """(n_states, 4) Φ per (true-state key, action) of ``env`` in ``layout``."""
-    env: TriggersConfig
-    """The maze distribution the keys belong to (size, triggers, prizes)."""
-    layout: Layout
-    """The maze the advice was computed for."""
-    gamma: float
-    """Discount of F = γΦ(s', a') − Φ(s, a): must be the agent's γ."""
-    n_trajectories: int
-    """|D|, the target trajectories used."""
-    source: str
-    """The credit source (see :mod:`secretlab.credit_controls`) or 'custom'."""
     meta: dict[str, Any] = field(default_factory=dict)
     """Free-form provenance (rows used, ...)."""
 
-    def __post_init__(self) -> None:
-        self.gamma = check_gamma(self.gamma)
-        self.table = check_table(self.table, (self.env.n_states, N_ACTIONS), "(n_states, 4)")
-        if self.source not in POTENTIAL_SOURCES:
-            raise ValueError(f"source must be one of {POTENTIAL_SOURCES}, got {self.source!r}")
-        self.layout = Layout(*(np.asarray(x, dtype=np.int64) for x in self.layout))
+    kind = "advice"
+
+    @property
+    def table_shape(self) -> tuple[int, ...]:
+        return (self.env.n_states, N_ACTIONS)
 
     def __call__(self, states: np.ndarray) -> np.ndarray:
         """Φ(s, ·) for an array of keys: shape (..., 4)."""
-        states = np.asarray(states, dtype=np.int64)
-        if states.size and (states.min() < 0 or states.max() >= self.env.n_states):
-            raise ValueError(f"states must be keys in [0, {self.env.n_states}), got range "
-                             f"[{states.min()}, {states.max()}]")
-        return self.table[states]
+        return self.table[self._keys(states)]
 
     def lookahead(self, s: np.ndarray, a: np.ndarray, s_next: np.ndarray, a_next: np.ndarray,
                   terminated: np.ndarray) -> np.ndarray:
@@ -119,10 +94,6 @@ class Advice:
         s, a = np.asarray(s, dtype=np.int64), np.asarray(a, dtype=np.int64)
         nxt = np.where(np.asarray(terminated, bool), 0.0, self(s_next)[np.arange(np.size(s_next)), a_next])
         return self.gamma * nxt - self(s)[np.arange(np.size(s)), a]
-
-    def check_compatible(self, env_config: TriggersConfig, layout: Layout) -> None:
-        """Raise ValueError unless ``env_config``/``layout`` is the maze this advice was built for."""
-        check_same_maze("advice", self.env, self.layout, env_config, layout)
 
     @property
     def n_nonzero(self) -> int:
@@ -166,17 +137,9 @@ def secret_advice(model: Any, env: TriggersConfig, maze_seed: int, n_trajectorie
     dropped, see :mod:`secretlab.credit_controls`; ``"secret"`` keeps them all).
     """
     from secretlab.credit_controls import control_rows
-    from secretlab.data import DatasetConfig, load_or_collect
-    from secretlab.shaping import sorted_credit_rows
+    from secretlab.shaping import sorted_credit_rows, target_dataset
 
-    if isinstance(n_trajectories, bool) or not isinstance(n_trajectories, (int, np.integer)) or n_trajectories < 1:
-        raise ValueError(f"n_trajectories (|D|) must be an integer >= 1, got {n_trajectories!r}")
-    if dataset is None:
-        dataset = load_or_collect(DatasetConfig(env, int(n_trajectories), seed, split="target",
-                                                fixed_maze_seed=int(maze_seed)))
-    elif dataset.n < n_trajectories:
-        raise ValueError(f"dataset has {dataset.n} trajectories, fewer than n_trajectories={n_trajectories}")
-    dataset = dataset.subset(slice(0, int(n_trajectories)))
+    dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
     rows = control_rows(source, sorted_credit_rows(model, dataset), dataset, seed=seed, threshold=threshold)
     return advice_from_rows(rows, dataset, env, int(maze_seed), gamma, signs=signs, source=source)
 
@@ -197,14 +160,7 @@ class AdviceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     def __init__(self, env: gym.Env, advice: Advice, in_observation: bool = True, gamma: float | None = None) -> None:
         gym.utils.RecordConstructorArgs.__init__(self, advice=advice, in_observation=in_observation, gamma=gamma)
         super().__init__(env)
-        config = getattr(env.unwrapped, "config", None)
-        if not isinstance(config, TriggersConfig):
-            raise ValueError("AdviceWrapper needs a secretlab Triggers env (env.unwrapped.config)")
-        if not isinstance(advice, Advice):
-            raise ValueError(f"advice must be a secretlab.advice.Advice, got {type(advice).__name__}")
-        if gamma is not None and not np.isclose(check_gamma(gamma), advice.gamma, rtol=0, atol=1e-12):
-            raise ValueError(f"advice was built for gamma={advice.gamma}, but the agent uses gamma={gamma}")
-        advice.check_compatible(config, advice.layout)
+        check_wrapped("AdviceWrapper", env, advice, Advice, gamma)
         self.advice = advice
         self.in_observation = bool(in_observation)
         if self.in_observation:

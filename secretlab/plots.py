@@ -53,8 +53,12 @@ def draw_maze(ax, size: int, agent=None, triggers=(), prizes=(), values: np.ndar
     ax.set_yticks([])
     ax.add_patch(Rectangle((-1.5, -1.5), size + 2, size + 2, color=WALL, zorder=0))
     im = None
-    if values is None:
+    empty = values is not None and not np.isfinite(np.asarray(values, dtype=float)).any()
+    if values is None or empty:
         ax.add_patch(Rectangle((-0.5, -0.5), size, size, color=FLOOR, zorder=1))
+        if empty:  # an empty colour scale would look like a measurement of zeros
+            ax.text((size - 1) / 2, (size - 1) / 2, "no data", ha="center", va="center", fontsize=12,
+                    color="0.3", zorder=5)
     else:
         im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=vmin, vmax=vmax,
                        extent=(-0.5, size - 0.5, size - 0.5, -0.5), zorder=1)

@@ -232,48 +232,66 @@ def terminal_state_keys(env: TriggersConfig) -> np.ndarray:
 
 
 @dataclass
-class Potential:
-    """A potential table for ONE maze, with the shaping it induces."""
+class MazeTable:
+    """A shaping table for ONE maze (the fields :class:`Potential` and :class:`secretlab.advice.Advice` share)."""
 
     table: np.ndarray
-    """(n_states,) φ per true-state key of ``env`` in ``layout``."""
+    """φ or Φ per true-state key of ``env`` in ``layout``; its shape is ``table_shape``."""
     env: TriggersConfig
     """The maze distribution the keys belong to (size, triggers, prizes)."""
     layout: Layout
-    """The maze the potential was computed for."""
+    """The maze the table was computed for."""
     gamma: float
-    """Discount used in F = γφ(s') − φ(s) (use the agent's γ)."""
+    """Discount of the shaping γφ(s') − φ(s) (or γΦ(s', a') − Φ(s, a)): must be the agent's γ."""
     n_trajectories: int
     """|D|, the target trajectories used (0 for analytic potentials)."""
     source: str
-    """Where it comes from: 'secret', 'oracle', 'zero' or 'custom'."""
+    """Where it comes from: a credit source (secretlab.credit_controls), 'oracle', 'zero' or 'custom'."""
+
+    kind = "table"
+    """What the error messages call it."""
+
+    @property
+    def table_shape(self) -> tuple[int, ...]:
+        return (self.env.n_states,)
+
+    def __post_init__(self) -> None:
+        self.gamma = check_gamma(self.gamma)
+        self.table = check_table(self.table, self.table_shape, "(n_states" + ", 4" * (len(self.table_shape) > 1) + ")")
+        if self.source not in POTENTIAL_SOURCES:
+            raise ValueError(f"source must be one of {POTENTIAL_SOURCES}, got {self.source!r}")
+        self.layout = Layout(*(np.asarray(x, dtype=np.int64) for x in self.layout))
+
+    def _keys(self, states: np.ndarray) -> np.ndarray:
+        states = np.asarray(states, dtype=np.int64)
+        if states.size and (states.min() < 0 or states.max() >= self.env.n_states):
+            raise ValueError(f"states must be keys in [0, {self.env.n_states}), got range "
+                             f"[{states.min()}, {states.max()}]")
+        return states
+
+    def check_compatible(self, env_config: TriggersConfig, layout: Layout) -> None:
+        """Raise ValueError unless ``env_config``/``layout`` is the maze this table was built for."""
+        check_same_maze(self.kind, self.env, self.layout, env_config, layout)
+
+
+@dataclass
+class Potential(MazeTable):
+    """A state potential φ(s) for ONE maze, with the shaping F = γφ(s') − φ(s) it induces."""
+
     terminal_zero: bool = True
     """φ(s') = 0 when the episode terminates (policy invariance); False = paper's literal F."""
     meta: dict[str, Any] = field(default_factory=dict)
     """Free-form provenance (model hash, rows used, ...)."""
 
-    def __post_init__(self) -> None:
-        self.gamma = check_gamma(self.gamma)
-        self.table = check_table(self.table, (self.env.n_states,), "(n_states,)")
-        if self.source not in POTENTIAL_SOURCES:
-            raise ValueError(f"source must be one of {POTENTIAL_SOURCES}, got {self.source!r}")
-        self.layout = Layout(*(np.asarray(x, dtype=np.int64) for x in self.layout))
+    kind = "potential"
 
     def __call__(self, states: np.ndarray) -> np.ndarray:
         """φ(s) for an array of keys (any shape); keys must lie in [0, n_states)."""
-        states = np.asarray(states, dtype=np.int64)
-        if states.size and (states.min() < 0 or states.max() >= self.env.n_states):
-            raise ValueError(f"states must be keys in [0, {self.env.n_states}), got range "
-                             f"[{states.min()}, {states.max()}]")
-        return self.table[states]
+        return self.table[self._keys(states)]
 
     def shaping(self, s: np.ndarray, s_next: np.ndarray, terminated: np.ndarray) -> np.ndarray:
         """F = γφ(s') − φ(s); φ(s') = 0 where ``terminated`` when ``terminal_zero``."""
         return shaping_reward(self(s), self(s_next), terminated, self.gamma, self.terminal_zero)
-
-    def check_compatible(self, env_config: TriggersConfig, layout: Layout) -> None:
-        """Raise ValueError unless ``env_config``/``layout`` is the maze this potential was built for."""
-        check_same_maze("potential", self.env, self.layout, env_config, layout)
 
     def grid(self, triggers_alive: tuple[bool, ...] | None = None,
              prizes_alive: tuple[bool, ...] | None = None) -> np.ndarray:
@@ -381,8 +399,6 @@ def secret_potential(
     Before collecting, a model with a ModelConfig must read ``env`` (crop shape, horizon: see
     ``ModelConfig.check_reads``). φ̂ ≡ 0 (no correct non-zero prediction) gives a RuntimeWarning.
     """
-    from secretlab.data import DatasetConfig, load_or_collect
-
     check_choice("action_labels", action_labels, ACTION_LABELS)
     check_int("maze_seed", maze_seed, minimum=0)  # int() below made 1.7 maze 1
     gamma = check_gamma(gamma)
@@ -390,12 +406,7 @@ def secret_potential(
     check_reads = getattr(getattr(getattr(model, "model", model), "config", None), "check_reads", None)
     if check_reads is not None:  # a RewardModel (stand-in models carry no ModelConfig)
         check_reads((len(CROP_CHANNELS), CROP, CROP), env.horizon, f"env {env}", N_ACTIONS - 1)
-    if dataset is None:
-        dataset = load_or_collect(DatasetConfig(env, int(n_trajectories), seed, split="target",
-                                                fixed_maze_seed=int(maze_seed)))
-    elif dataset.n < n_trajectories:
-        raise ValueError(f"dataset has {dataset.n} trajectories, fewer than n_trajectories={n_trajectories}")
-    dataset = dataset.subset(slice(0, int(n_trajectories)))
+    dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
     seen = dataset if action_labels == "taken" else replace(dataset, actions=effect_actions(dataset))
     rows = sorted_credit_rows(model, seen, batch_size=batch_size, tolerance=tolerance)
     potential = potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
@@ -405,6 +416,22 @@ def secret_potential(
                       f"({potential.meta['n_correct_rows']} of {potential.meta['n_rows']} rewards predicted "
                       f"correctly, signs={signs!r}): the potential is 0 everywhere", RuntimeWarning, stacklevel=2)
     return potential
+
+
+def target_dataset(env: TriggersConfig, maze_seed: int, n_trajectories: int, seed: int = 0,
+                   dataset: Any = None) -> Any:
+    """The first ``n_trajectories`` random-policy episodes of one target maze: ``dataset``'s, or the cached
+    ``DatasetConfig(env, n_trajectories, seed, split="target", fixed_maze_seed=maze_seed)``."""
+    from secretlab.data import DatasetConfig, load_or_collect
+
+    check_int("maze_seed", maze_seed, minimum=0)  # int() made 1.7 maze 1
+    check_int("n_trajectories (|D|)", n_trajectories, minimum=1)
+    if dataset is None:
+        dataset = load_or_collect(DatasetConfig(env, int(n_trajectories), seed, split="target",
+                                                fixed_maze_seed=int(maze_seed)))
+    elif dataset.n < n_trajectories:
+        raise ValueError(f"dataset has {dataset.n} trajectories, fewer than n_trajectories={n_trajectories}")
+    return dataset.subset(slice(0, int(n_trajectories)))
 
 
 def effect_actions(dataset: Any) -> np.ndarray:
@@ -477,6 +504,21 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
 # =============================================================================
 # Gymnasium wrapper (plumbing)
 # =============================================================================
+def check_wrapped(wrapper: str, env: gym.Env, table: MazeTable, expected: type, gamma: float | None) -> None:
+    """ValueError unless ``env`` is a Triggers env, ``table`` an ``expected`` for its maze and, if given,
+    ``gamma`` (the agent's discount) the table's."""
+    config = getattr(env.unwrapped, "config", None)
+    if not isinstance(config, TriggersConfig):
+        raise ValueError(f"{wrapper} needs a secretlab Triggers env (env.unwrapped.config)")
+    if not isinstance(table, expected):
+        raise ValueError(f"{table.kind if isinstance(table, MazeTable) else expected.kind} must be a "
+                         f"{expected.__module__}.{expected.__name__}, got {type(table).__name__}")
+    if gamma is not None and not np.isclose(check_gamma(gamma), table.gamma, rtol=0, atol=1e-12):
+        raise ValueError(f"{table.kind} was built for gamma={table.gamma}, but the agent uses gamma={gamma}; "
+                         f"rebuild it with gamma={gamma}")
+    table.check_compatible(config, table.layout)
+
+
 class ShapingWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Adds F = γφ(s') − φ(s) to a Triggers env's reward.
 
@@ -496,15 +538,7 @@ class ShapingWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
                  gamma: float | None = None) -> None:
         gym.utils.RecordConstructorArgs.__init__(self, potential=potential, pin_layout=pin_layout, gamma=gamma)
         super().__init__(env)
-        config = getattr(env.unwrapped, "config", None)
-        if not isinstance(config, TriggersConfig):
-            raise ValueError("ShapingWrapper needs a secretlab Triggers env (env.unwrapped.config)")
-        if not isinstance(potential, Potential):
-            raise ValueError(f"potential must be a secretlab.shaping.Potential, got {type(potential).__name__}")
-        if gamma is not None and not np.isclose(check_gamma(gamma), potential.gamma, rtol=0, atol=1e-12):
-            raise ValueError(f"potential was built for gamma={potential.gamma}, but the agent uses gamma={gamma}; "
-                             f"rebuild it with gamma={gamma}")
-        potential.check_compatible(config, potential.layout)
+        check_wrapped("ShapingWrapper", env, potential, Potential, gamma)
         self.potential = potential
         self.pin_layout = pin_layout
         self._phi = 0.0
