@@ -5,7 +5,9 @@ distribution, with everything later stages need: the crops and actions the
 reward model reads, the rewards it predicts, the true-state keys the potential
 is keyed on, the trigger-activation flags that are the credit ground truth, and
 each trajectory's maze. Datasets are cached as plain ``.npz`` files (no pickle)
-under a hash of their :class:`DatasetConfig`.
+under a hash of their :class:`DatasetConfig` and verified on load (content hash and
+config, :func:`secretlab.cache.load_artifact`); a dataset cached before manifests is
+also checked against the config embedded in its arrays before it is trusted.
 
 Maze seeds come from disjoint ranges per *split* (``train``, ``heldout``,
 ``target``), so held-out evaluation never reuses a training seed.
@@ -19,7 +21,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from secretlab.cache import cached_npz
+from secretlab.cache import artifact_error, cached_npz, config_problem, describe_error
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig
 from secretlab.validation import check_int
@@ -199,9 +201,17 @@ class TrajectoryDataset:
 
     @classmethod
     def load(cls, path: str | Path) -> "TrajectoryDataset":
+        """Read a saved dataset (hash-checked if it has a manifest); a bad file raises ``ArtifactError``."""
         from secretlab.cache import load_npz
 
-        return cls.from_arrays(load_npz(path))
+        return _from_file(load_npz(path), Path(path))
+
+
+def _from_file(arrays: dict[str, np.ndarray], path: Path) -> TrajectoryDataset:
+    try:
+        return TrajectoryDataset.from_arrays(arrays)
+    except Exception as err:  # a .npz of other arrays: name the file, not just the missing key
+        raise artifact_error(path, f"unreadable ({describe_error(err)})") from None
 
 
 def _config_to_dict(config: DatasetConfig) -> dict:
@@ -341,10 +351,17 @@ def load_or_collect(config: DatasetConfig, progress: bool = False, refresh: bool
             f"load_or_collect only knows policy='uniform_random', got {config.policy!r}; "
             "call collect(config, policy=...) for other policies"
         )
-    arrays, _ = cached_npz(
-        "datasets", config, lambda: collect(config, progress=progress).to_arrays(), refresh=refresh
+    arrays, path = cached_npz(
+        "datasets", config, lambda: collect(config, progress=progress).to_arrays(), refresh=refresh,
+        legacy_check=lambda arrays: _embedded_config_problem(arrays, config),
     )
-    return TrajectoryDataset.from_arrays(arrays)
+    return _from_file(arrays, path)
+
+
+def _embedded_config_problem(arrays: dict[str, np.ndarray], config: DatasetConfig) -> str | None:
+    """None if the arrays were collected for ``config`` (their ``config_json``), else what differs."""
+    recorded = json.loads(arrays["config_json"].tobytes().decode())
+    return config_problem("the dataset itself", recorded, _config_to_dict(config))
 
 
 def with_env(config: DatasetConfig, **env_changes) -> DatasetConfig:
