@@ -4,7 +4,9 @@
 (any object with ``.obs (N, T, *obs_shape)``, ``.actions (N, T)`` with -1 padding,
 ``.rewards (N, T)`` and ``.lengths (N,)``), with a validation split, early
 stopping on the validation loss and per-epoch metrics. ``load_or_train`` caches
-the checkpoint under a hash of (dataset config, model config, train config), and
+the checkpoint under a hash of (dataset config, model config, train config) and
+verifies it on load (it and the checkpoint functions live in :mod:`secretlab.checkpoints`
+and are importable from here too), and
 ``source_model`` is the one call later notebooks use to get the shared model of a
 maze distribution for a profile; at ``smoke`` and ``default`` it starts the models of scenarios with
 several triggers from the same maze distribution's one-trigger model (a warm start,
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,8 +28,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from secretlab.cache import artifact_path, atomic_path, atomic_write_json, config_hash
-from secretlab.model import ARCHITECTURE_VERSION, PAPER_CLASS_WEIGHTS, ModelConfig, RewardModel, sequence_loss
+from secretlab.cache import atomic_path, read_torch, read_verified
+from secretlab.model import PAPER_CLASS_WEIGHTS, ModelConfig, RewardModel, sequence_loss
 from secretlab.validation import check_finite_loss, check_int, check_number, is_number
 
 
@@ -154,7 +156,7 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
     best_confusion = np.zeros((3, 3), np.int64)
     first_epoch = 1
     if resume_path is not None and Path(resume_path).exists():
-        point = torch.load(resume_path, map_location="cpu", weights_only=True)
+        point = read_verified(resume_path, read_torch)  # a bad file: ArtifactError naming it
         model.load_state_dict(point["model"])
         optimizer.load_state_dict(point["optimizer"])
         best_state = {k: v.to(device) for k, v in point["best_state"].items()}
@@ -341,107 +343,6 @@ def check_compatible(model_config: ModelConfig, dataset: Any) -> None:
         raise ValueError("dataset has no trajectories")
 
 
-# ---------------------------------------------------------------- checkpoints
-def save_checkpoint(trained: TrainedModel, path: str | Path) -> Path:
-    """Write weights + configs + history atomically (a plain dict: loads with ``weights_only=True``)."""
-    path = Path(path)
-    payload = {
-        "state_dict": {k: v.detach().cpu() for k, v in trained.model.state_dict().items()},
-        "model_config": asdict(trained.model_config),
-        "train_config": asdict(trained.train_config),
-        "history": {c: trained.history[c].tolist() for c in trained.history.columns},
-        "confusion": trained.confusion.tolist(),
-        "warm_start_from": trained.warm_start_from or "",
-    }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-    trained.checkpoint = path
-    return path
-
-
-def load_checkpoint(path: str | Path, dataset: Any | None = None,
-                    device: torch.device | str | None = None) -> TrainedModel:
-    """Load a checkpoint (``weights_only=True``); with ``dataset``, check the model can read it."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    model_config = ModelConfig(**payload["model_config"])
-    train_config = TrainConfig(**payload["train_config"])
-    if dataset is not None:
-        try:
-            check_compatible(model_config, dataset)
-        except ValueError as err:
-            raise ValueError(f"checkpoint {path} does not fit this dataset: {err}") from None
-    model = RewardModel(model_config)
-    model.load_state_dict(payload["state_dict"])
-    model.to(torch.device(device) if device is not None else default_device()).eval()
-    history = pd.DataFrame(payload["history"])
-    history["best"] = kept_epoch_mask(history["val_loss"].to_numpy())  # older checkpoints flagged the minimum
-    return TrainedModel(model, model_config, train_config, history,
-                        np.asarray(payload["confusion"], dtype=np.int64), Path(path),
-                        payload.get("warm_start_from") or None)
-
-
-def _dataset_key(dataset: Any) -> Any:
-    config = getattr(dataset, "config", None)
-    if config is not None:
-        return config
-    # No config: hash the content itself.
-    return [np.asarray(dataset.obs), np.asarray(dataset.actions), np.asarray(dataset.rewards),
-            np.asarray(dataset.lengths)]
-
-
-def checkpoint_path(dataset: Any, model_config: ModelConfig, train_config: TrainConfig,
-                    warm_start: TrainedModel | None = None) -> Path:
-    key = [_dataset_key(dataset), model_config, train_config, {"architecture": ARCHITECTURE_VERSION}]
-    if warm_start is not None:  # the starting weights are part of what was trained: key them by their own cache key
-        key.append({"warm_start_from": _cache_key(warm_start)})
-    return artifact_path("reward_models", config_hash(*key), "model.pt")
-
-
-def _cache_key(trained: TrainedModel) -> str:
-    if trained.checkpoint is None:
-        raise ValueError("warm_start must be a cached model (from load_or_train or source_model); "
-                         "this one has no checkpoint")
-    return Path(trained.checkpoint).parent.name
-
-
-def load_or_train(dataset: Any, model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
-                  progress: bool = True, refresh: bool = False,
-                  warm_start: TrainedModel | None = None) -> TrainedModel:
-    """The cached model for (dataset config, model config, train config), training it if needed.
-
-    ``warm_start``: a cached model whose weights training starts from (it must have the same
-    architecture); its cache key joins this model's key.
-    """
-    model_config = model_config or model_config_for(dataset)
-    train_config = train_config or TrainConfig()
-    path = checkpoint_path(dataset, model_config, train_config, warm_start)
-    if path.exists() and not refresh:
-        return load_checkpoint(path, dataset)
-    resume = path.with_name("resume.pt")  # per-epoch resume point: an interrupted run continues here
-    if refresh:
-        resume.unlink(missing_ok=True)
-    initial = None
-    if warm_start is not None:
-        if warm_start.model_config != model_config:
-            raise ValueError(f"warm_start has model config {warm_start.model_config}, this model {model_config}: "
-                             "a warm start needs the same architecture")
-        initial = {k: v.detach().cpu() for k, v in warm_start.model.state_dict().items()}
-    try:
-        trained = train(dataset, model_config, train_config, progress=progress, resume_path=resume,
-                        initial_state=initial)
-    except FloatingPointError:
-        resume.unlink(missing_ok=True)  # resuming would only run into the same NaN: cache nothing
-        raise
-    trained.warm_start_from = None if warm_start is None else _cache_key(warm_start)
-    save_checkpoint(trained, path)
-    resume.unlink(missing_ok=True)
-    atomic_write_json(path.with_name("config.json"), {
-        "dataset": asdict(dataset.config) if hasattr(dataset, "config") else None,
-        "model_config": asdict(model_config), "train_config": asdict(train_config),
-        "warm_start_from": trained.warm_start_from})
-    return trained
-
-
 # -------------------------------------------------------------- shared models
 def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, **overrides: Any) -> TrainedModel:
     """The profile's SECRET model for a Triggers maze distribution (trained once, then cached).
@@ -496,4 +397,19 @@ def source_model(env: Any, profile: str, seed: int = 0, progress: bool = True, *
     train_config = TrainConfig(seed=seed, **{k: v for k, v in params.items() if k in train_fields})
     base = (source_model(replace(env, n_triggers=1), profile, seed, progress=progress, **overrides)
             if fine_tune else None)
+    from secretlab.checkpoints import load_or_train
+
     return load_or_train(dataset, model_config, train_config, progress=progress, warm_start=base)
+
+
+#: Names that live in :mod:`secretlab.checkpoints` and stay importable from here.
+_CHECKPOINT_NAMES = ("checkpoint_key", "checkpoint_path", "load_checkpoint", "load_or_train", "save_checkpoint")
+
+
+def __getattr__(name: str) -> Any:
+    # Resolved on first use: checkpoints imports this module, so a top-level import would be circular.
+    if name in _CHECKPOINT_NAMES:
+        from secretlab import checkpoints
+
+        return getattr(checkpoints, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
