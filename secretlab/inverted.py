@@ -25,7 +25,6 @@ seeds are the runs of a single task (IQM, stratified bootstrap; :mod:`secretlab.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -40,12 +39,12 @@ from secretlab.agents.dqn import (
     SeedBatchedQ,
     evaluate,
     fresh_networks,
-    load_stacked,
     networks_from_stacked,
     save_stacked,
     train_dqn,
 )
-from secretlab.cache import artifact_path, atomic_write_json, config_hash, load_npz, save_npz
+from secretlab.cache import (artifact_path, config_hash, load_artifact, read_json, read_npz, read_torch, save_npz,
+                             write_artifact, write_json_artifact)
 from secretlab.data import maze_seeds
 from secretlab.envs.triggers import TriggersConfig
 
@@ -158,12 +157,13 @@ def source_maze_seeds(config: InvertedConfig) -> np.ndarray:
 
 def source_networks(config: InvertedConfig, refresh: bool = False) -> tuple[dict, dict[str, Any]]:
     """The n_seeds source DQNs (stacked weights) and their training summary; trained once, then cached."""
-    key = config_hash("dqn_source", _SOURCE_VERSION, config.source_env, config.source_dqn, config.n_seeds,
-                      config.source_mazes, config.seed)
-    path = artifact_path("dqn_source", key, "weights.pt")
+    parts = ("dqn_source", _SOURCE_VERSION, config.source_env, config.source_dqn, config.n_seeds,
+             config.source_mazes, config.seed)
+    path = artifact_path("dqn_source", config_hash(*parts), "weights.pt")
     summary_path = path.with_name("summary.json")
     if path.exists() and summary_path.exists() and not refresh:
-        return load_stacked(path), json.loads(summary_path.read_text())
+        # verified; a legacy entry has no config record: it must load, then gets its manifest
+        return load_artifact(path, parts, read_torch), load_artifact(summary_path, parts, read_json)
     run = train_dqn(config.source_env, config.source_dqn, fresh_networks(config.size, _init_seeds(config, 10_000)),
                     source_maze_seeds(config), seed=config.seed + 7919)
     # test the source networks with normal controls: on their own maze ("target") or on held-out mazes
@@ -175,8 +175,9 @@ def source_networks(config: InvertedConfig, refresh: bool = False) -> tuple[dict
     summary = {"seconds": round(run.seconds, 2), "steps_per_seed": config.source_dqn.total_steps,
                "train_success_last_20pct": last, "test_success": float(ev["success"].mean()),
                "source_mazes": config.source_mazes}
-    save_stacked(path, run.q)
-    atomic_write_json(summary_path, summary)
+    with write_artifact(path, parts) as tmp:
+        save_stacked(tmp, run.q)
+    write_json_artifact(summary_path, summary, parts)
     return run.q.stacked_state(), summary
 
 
@@ -334,22 +335,24 @@ def target_run(config: InvertedConfig, networks: list, mazes: np.ndarray, potent
     (``scripts/inverted_pretrain.py``) and the notebook then draws from the cache.
     """
     initial = SeedBatchedQ(networks).stacked_state()
-    key = config_hash("dqn_target", _TARGET_VERSION, config.target_env, config.dqn, np.asarray(mazes), config.seed,
-                      {k: v.numpy() for k, v in initial.items()},
-                      # rounded: the reward model's float sums depend on the thread count, and a last-bit
-                      # difference in φ̂ must not retrain a 2-hour run
-                      [None if p is None else [np.round(p.table, 9), p.terminal_zero, p.gamma] for p in potentials])
-    weights_path = artifact_path("dqn_target", key, "weights.pt")
+    parts = ("dqn_target", _TARGET_VERSION, config.target_env, config.dqn, np.asarray(mazes), config.seed,
+             {k: v.numpy() for k, v in initial.items()},
+             # rounded: the reward model's float sums depend on the thread count, and a last-bit
+             # difference in φ̂ must not retrain a 2-hour run
+             [None if p is None else [np.round(p.table, 9), p.terminal_zero, p.gamma] for p in potentials])
+    weights_path = artifact_path("dqn_target", config_hash(*parts), "weights.pt")
     logs_path, meta_path = weights_path.with_name("episodes.npz"), weights_path.with_name("run.json")
     if not refresh and weights_path.exists() and logs_path.exists() and meta_path.exists():
-        q = SeedBatchedQ(networks_from_stacked(load_stacked(weights_path), config.size, source="cached target run"))
-        return DQNRun(q=q, **load_npz(logs_path), seconds=json.loads(meta_path.read_text())["seconds"],
-                      config=config.dqn)
+        stacked = load_artifact(weights_path, parts, read_torch)  # verified (legacy: it loads; see secretlab.cache)
+        q = SeedBatchedQ(networks_from_stacked(stacked, config.size, source="cached target run"))
+        return DQNRun(q=q, **load_artifact(logs_path, parts, read_npz),
+                      seconds=load_artifact(meta_path, parts, read_json)["seconds"], config=config.dqn)
     run = train_dqn(config.target_env, config.dqn, networks, np.asarray(mazes)[:, None], potentials=potentials,
                     seed=config.seed)
-    save_stacked(weights_path, run.q)
-    save_npz(logs_path, {name: np.asarray(getattr(run, name)) for name in _RUN_LOGS})
-    atomic_write_json(meta_path, {"seconds": round(run.seconds, 2), "n_networks": len(networks)})  # written last
+    with write_artifact(weights_path, parts) as tmp:
+        save_stacked(tmp, run.q)
+    save_npz(logs_path, {name: np.asarray(getattr(run, name)) for name in _RUN_LOGS}, key_parts=parts)
+    write_json_artifact(meta_path, {"seconds": round(run.seconds, 2), "n_networks": len(networks)}, parts)  # last
     return run
 
 

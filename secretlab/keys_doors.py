@@ -18,7 +18,8 @@ follows App. A.4:
    PPO with and without :class:`KeysDoorsShaping` on that maze (Fig. 4 right).
 
 Every expensive stage is cached through :mod:`secretlab.cache` under a hash of
-its configuration.
+its configuration and verified on load (content hash and config; a bad file
+raises :class:`secretlab.cache.ArtifactError`).
 """
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from secretlab.cache import artifact_path, atomic_path, atomic_write_json, cached_npz, config_hash
+from secretlab.cache import (artifact_error, artifact_path, atomic_write_json, cached_npz, config_hash,
+                             config_json_problem, describe_error, load_artifact, read_json, read_torch,
+                             write_artifact, write_json_artifact)
 from secretlab.envs.keys_doors import N_ACTIONS, OBS_MAX, RULES_VERSION, VIEW, KeysDoorsConfig, KeysDoorsEnv
 
 #: MiniGrid codes seen in the view: 11 object types, 6 colours, 3 door states.
@@ -299,11 +302,18 @@ def load_or_train_source_agent(env_config: KeysDoorsConfig, ppo: PPOConfig, seed
     key = {"stage": "keys_doors_source_agent", "env": env_config, "ppo": ppo, "seed": seed,
            "rules": RULES_VERSION}
     path = _policy_path("keys_doors_agents", key)
+    info_path, record = path.with_name("info.json"), json.loads(json.dumps(key, default=_as_dict))
     model = make_ppo(env_config, ppo, seed)
     if path.exists() and not refresh:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        model.policy.load_state_dict(payload["state_dict"])
-        return model, json.loads(path.with_name("info.json").read_text())
+        def legacy(_: Any) -> str | None:
+            return config_json_problem(path, record)
+
+        payload = load_artifact(path, (key,), read_torch, legacy)
+        try:
+            model.policy.load_state_dict(payload["state_dict"])
+        except Exception as err:  # not this PPO's policy
+            raise artifact_error(path, f"unreadable ({describe_error(err)})") from None
+        return model, load_artifact(info_path, (key,), read_json, legacy)
     torch.manual_seed(seed)
     start = time.perf_counter()
     model.learn(ppo.total_timesteps)
@@ -312,10 +322,10 @@ def load_or_train_source_agent(env_config: KeysDoorsConfig, ppo: PPOConfig, seed
     info = {"seconds": time.perf_counter() - start, "episodes": int(len(log["returns"])),
             "late_success_rate": float(log["successes"][late].mean()) if late.any() else 0.0,
             "late_mean_return": float(log["returns"][late].mean()) if late.any() else 0.0}
-    with atomic_path(path) as tmp:
+    atomic_write_json(path.with_name("config.json"), record)  # describes the folder: safe to write first
+    with write_artifact(path, (key,)) as tmp:
         torch.save({"state_dict": {k: v.detach().cpu() for k, v in model.policy.state_dict().items()}}, tmp)
-    atomic_write_json(path.with_name("info.json"), info)
-    atomic_write_json(path.with_name("config.json"), json.loads(json.dumps(key, default=_as_dict)))
+    write_json_artifact(info_path, info, (key,))
     return model, info
 
 

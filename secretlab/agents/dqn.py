@@ -537,7 +537,10 @@ def save_stacked(path, q: SeedBatchedQ) -> None:
 
 
 def load_stacked(path) -> dict[str, torch.Tensor]:
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """Stacked weights (``weights_only=True``, hash-checked if cached); a bad file raises ``ArtifactError``."""
+    from secretlab.cache import read_torch, read_verified
+
+    return read_verified(path, read_torch)
 
 
 # =====================================================================================
