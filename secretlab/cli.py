@@ -1,4 +1,4 @@
-"""Command line: ``secretlab reproduce`` and ``secretlab bench`` (also ``python -m secretlab``)."""
+"""Command line: ``secretlab reproduce``, ``secretlab bench`` and ``secretlab cache`` (also ``python -m secretlab``)."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
     ben.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     ben.add_argument("--json", action="store_true", help='print one JSON object {"measurements": [...]}')
     ben.add_argument("--only", nargs="+", metavar="NAME", help="benchmark functions whose name contains NAME")
+
+    cache = sub.add_parser("cache", help="check or empty the artifact cache ($SECRETLAB_CACHE, else .cache/)")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True)
+    cache_sub.add_parser("verify", help="check every cached artifact's hash and manifest; list the bad ones "
+                                        "(exit code 1 if any)")
+    clean = cache_sub.add_parser("clean", help="delete the cached artifacts (all, or one kind), listing them first")
+    clean.add_argument("--kind", default=None, help="only this kind's folder (e.g. reward_models, datasets)")
+    clean.add_argument("--yes", action="store_true", help="delete without asking")
     return parser
 
 
@@ -59,6 +67,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.json:
             print(bench.to_json(results))
         return 0
+    if args.command == "cache":
+        from secretlab import cache_admin
+
+        if args.cache_command == "verify":
+            return cache_admin.main_verify()
+        return cache_admin.main_clean(args.kind, args.yes)
     return 2
 
 
