@@ -103,7 +103,8 @@ def credit_rows(model: RewardModel, dataset: Any, batch_size: int = 256, toleran
         if tolerance == 0:
             correct = pred == sign
         else:
-            correct = np.array([_matches_within(pred_all[r], signs[idx[r]], s, tolerance)
+            # the row cut to its own trajectory: predictions on batch padding must not match a reward
+            correct = np.array([_matches_within(pred_all[r, :lengths[idx[r]]], signs[idx[r]], s, tolerance)
                                 for r, s in zip(rows_b, steps_b)], dtype=bool)
         parts.append((traj, steps_b, sign, pred, correct, full))
     model.train(was_training)

@@ -57,6 +57,7 @@ def plot_curves_by_form(result: TransferResult, axes, kind: str = "success") -> 
         plot_curves(result, ax, main_arms(result, form), kind)
         ax.set_title(f"{form} (|D| = {result.config.n_target_trajectories}, "
                      f"{'training' if kind == 'success' else 'greedy'})", fontsize=9)
+    axes[0].figure.tight_layout()
 
 
 def plot_target_time(result: TransferResult, ax, arms: list[str] | None = None, n_points: int = 60) -> None:

@@ -153,7 +153,9 @@ def paper_comparison(js: dict[str, Any], experiment: str, target_speedup: float 
             "quantity": f"{experiment}: {learned} vs plain and vs {control}",
             "paper": None,
             "ours": f"{_ci(js[learned])} vs plain {_ci(plain)} and uniform {_ci(js[control])}; "
-                    f"speed-up over uniform {_ratio(effect['speedup_over_uniform'])}",
+                    f"speed-up over uniform {_ratio(effect['speedup_over_uniform'])}"
+                    + (f"; shuffled control {_ci(js[shuffled])}" if (shuffled := control.replace(
+                        "uniform", "shuffled", 1)) in js else ""),
             "note": "≤ 0.5× plain's episodes (disjoint CIs): " + ("met" if half else "MISSED")
                     + "; faster than the uniform control (disjoint CIs): " + ("met" if beats else "MISSED")
                     + " (greedy: " + ("faster" if effect["greedy_faster_than_uniform"] else "not faster")
