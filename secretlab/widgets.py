@@ -94,12 +94,32 @@ def _check_view(view: str) -> str:
     return view
 
 
+def as_reward_model(obj: Any, what: str = "model"):
+    """The ``torch.nn.Module`` behind ``obj``: a ``RewardModel`` (or any module with its
+    ``forward(obs, actions, mask) -> (logits, attention)`` interface) as is, a
+    ``secretlab.training.TrainedModel`` (anything whose ``.model`` is such a module) unwrapped.
+
+    Raises ``ValueError`` naming ``what`` for anything else.
+    """
+    import torch
+
+    if isinstance(obj, torch.nn.Module):
+        return obj
+    inner = getattr(obj, "model", None)
+    if isinstance(inner, torch.nn.Module):
+        return inner
+    raise ValueError(f"{what} must be a secretlab.model.RewardModel (a torch.nn.Module) or a "
+                     f"secretlab.training.TrainedModel (whose .model is one), got {type(obj).__name__}")
+
+
 @dataclass
 class InspectorScenario:
     """One entry of the scenario/checkpoint control: a maze distribution and its reward model.
 
-    Give ``model`` directly, or a ``loader`` that returns it (a ``RewardModel`` or a
-    ``TrainedModel``) on first use, so scenarios nobody selects are never loaded.
+    Give ``model`` directly, or a ``loader`` that returns it on first use, so scenarios
+    nobody selects are never loaded. Either may be a ``RewardModel`` or a
+    ``TrainedModel``; a ``TrainedModel`` is unwrapped, so :attr:`model` (once set) is
+    always the ``RewardModel``. Anything else raises a ``ValueError`` naming ``model``.
     """
 
     name: str
@@ -107,12 +127,21 @@ class InspectorScenario:
     model: Any = None
     loader: Callable[[], Any] | None = None
 
+    def __post_init__(self) -> None:
+        if self.model is not None:
+            self.model = as_reward_model(self.model, "model")
+        elif self.loader is None:
+            raise ValueError(f"scenario {self.name!r} needs a model or a loader")
+        elif not callable(self.loader):
+            raise ValueError(f"loader must be callable, got {type(self.loader).__name__}")
+
     def get_model(self):
         if self.model is None:
             if self.loader is None:
                 raise ValueError(f"scenario {self.name!r} needs a model or a loader")
-            loaded = self.loader()
-            self.model = getattr(loaded, "model", loaded)  # TrainedModel -> RewardModel
+            self.model = as_reward_model(self.loader(), f"model (returned by the loader of scenario {self.name!r})")
+        else:
+            self.model = as_reward_model(self.model, "model")  # also if reassigned after construction
         return self.model
 
 
@@ -457,6 +486,35 @@ def _fmt(x: float) -> str:
     return "n/a" if not np.isfinite(x) else f"{x:.2f}"
 
 
+def attention_ylim(attention: np.ndarray, threshold: float) -> float:
+    """Top of the attention strip's y axis: it follows the row so that rows of ~0.02 stay
+    readable, and always shows the threshold line: ``max(row max × 1.15, threshold × 1.1)``."""
+    row = np.asarray(attention, dtype=np.float64)
+    peak = float(np.nanmax(row)) if row.size and np.isfinite(row).any() else 0.0
+    return max(peak * 1.15, float(threshold) * 1.1)
+
+
+#: The maze panel's legend entries, in order (see :func:`maze_legend_handles`).
+MAZE_LEGEND = ("agent (at step t)", "start", "trigger", "prize")
+
+
+def maze_legend_handles() -> list:
+    """Proxy artists drawn like ``secretlab.plots.draw_maze`` draws objects on a heatmap
+    (agent: filled square, triggers and prizes: outlined squares) plus the inspector's
+    start marker (open circle); labels :data:`MAZE_LEGEND`."""
+    from matplotlib.lines import Line2D
+
+    from secretlab.plots import AGENT, PRIZE, TRIGGER
+
+    square = dict(marker="s", ls="none", ms=9)
+    return [
+        Line2D([], [], mfc=AGENT, mec="k", label=MAZE_LEGEND[0], **square),
+        Line2D([], [], marker="o", ls="none", mfc="none", mec="k", ms=9, label=MAZE_LEGEND[1]),
+        Line2D([], [], mfc="none", mec=TRIGGER, mew=2.0, label=MAZE_LEGEND[2], **square),
+        Line2D([], [], mfc="none", mec=PRIZE, mew=2.0, label=MAZE_LEGEND[3], **square),
+    ]
+
+
 def draw_inspector(state: InspectorState, fig=None):
     """Draw the three views of ``state`` on a matplotlib ``Figure`` (created if None, no pyplot)."""
     from matplotlib.figure import Figure
@@ -478,6 +536,9 @@ def draw_inspector(state: InspectorState, fig=None):
     fig.colorbar(im, ax=ax_maze, fraction=0.046, pad=0.03, label="attention received",
                  ticks=MaxNLocator(4))
     ax_maze.plot(state.agent_start[1], state.agent_start[0], marker="o", mfc="none", mec="k", ms=9, zorder=7)
+    # Below the maze, in the gap above the strip (it never hides a cell).
+    ax_maze.legend(handles=maze_legend_handles(), loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4,
+                   fontsize=7, frameon=False, handletextpad=0.3, columnspacing=1.0, borderaxespad=0.2)
 
     # 2. Potential of the maze.
     limit = float(np.abs(state.potential_grid).max())
@@ -496,13 +557,14 @@ def draw_inspector(state: InspectorState, fig=None):
     ax_att.stairs(np.where(credited, state.attention, 0.0), edges, fill=True, color="tab:red")
     for s in state.trigger_steps:
         ax_att.axvline(s, color=TRIGGER, ls="--", lw=1.2, zorder=3)
+    # ▼ at the top edge whatever the y scale (x in data, y in axes coordinates).
     ax_att.plot(state.trigger_steps, np.full(len(state.trigger_steps), 1.0), "v", color=TRIGGER, ms=7,
-                clip_on=False, zorder=4)
+                clip_on=False, zorder=4, transform=ax_att.get_xaxis_transform())
     ax_att.axhline(state.threshold, color="0.4", ls=":", lw=1)
     ax_att.axvline(state.step, color="k", lw=1.5)
     ax_att.set_xlim(-0.5, max(state.length, 1) - 0.5)
-    ax_att.set_ylim(0, 1.05)
-    ax_att.set_yticks([0.0, 0.5, 1.0])
+    ax_att.set_ylim(0, attention_ylim(state.attention, state.threshold))  # follows the row, not [0, 1]
+    ax_att.yaxis.set_major_locator(MaxNLocator(3))
     ax_att.xaxis.set_major_locator(MaxNLocator(8, integer=True))
     # One x-label as the key instead of a legend: text is most of the drawing time.
     ax_att.set_xlabel("step i attended · blue α(i←t), red α > threshold (dotted), "
@@ -694,19 +756,52 @@ def measure_redraw(inspector: CreditInspector, n_changes: int = 10) -> dict[str,
 
     Returns mean / max wall-clock seconds per redraw (what a user feels when moving a
     control) and the mean process CPU seconds (the same without other processes' load).
+    Afterwards (also on error) every control, :attr:`CreditInspector.state`, the image and
+    the summary are put back to what they were before, without another redraw: a
+    notebook that times a live widget still shows the configured view.
     """
+    if isinstance(n_changes, bool) or not isinstance(n_changes, (int, np.integer)) or n_changes < 1:
+        raise ValueError(f"n_changes must be a positive integer, got {n_changes!r}")
     c = inspector.controls
+    saved_values = {name: control.value for name, control in c.items() if hasattr(control, "value")}
+    saved_options = c["trajectory"].options
+    saved_step_max = c["step"].max
+    saved_view = (inspector.state, inspector.image.value, inspector.summary.value)
     n_before = len(inspector.redraw_seconds)
-    options = [v for _, v in c["trajectory"].options]
-    for k in range(n_changes):
-        kind = k % 3
-        if kind == 0:
-            c["step"].value = (c["step"].value + 7) % (c["step"].max + 1)
-        elif kind == 1:
-            c["trajectory"].value = options[(options.index(c["trajectory"].value) + 1) % len(options)]
-        else:
-            c["threshold"].value = 0.1 if c["threshold"].value > 0.15 else 0.2
-    times = np.asarray(inspector.redraw_seconds[n_before:])
-    cpu = np.asarray(inspector.redraw_cpu_seconds[n_before:])
+    try:
+        options = [v for _, v in c["trajectory"].options]
+        for k in range(n_changes):
+            kind = k % 3
+            if kind == 0:
+                c["step"].value = (c["step"].value + 7) % (c["step"].max + 1)
+            elif kind == 1:
+                c["trajectory"].value = options[(options.index(c["trajectory"].value) + 1) % len(options)]
+            else:
+                c["threshold"].value = 0.1 if c["threshold"].value > 0.15 else 0.2
+        times = np.asarray(inspector.redraw_seconds[n_before:])
+        cpu = np.asarray(inspector.redraw_cpu_seconds[n_before:])
+    finally:
+        _restore(inspector, saved_values, saved_options, saved_step_max, saved_view)
     return {"mean_s": float(times.mean()), "max_s": float(times.max()), "mean_cpu_s": float(cpu.mean()),
             "n": int(len(times))}
+
+
+def _restore(inspector: CreditInspector, values: dict[str, Any], trajectory_options, step_max: int,
+             view: tuple) -> None:
+    """Put the controls and the shown picture back (callbacks muted: the saved picture is exact)."""
+    c = inspector.controls
+    busy = inspector._busy
+    inspector._busy = True  # every observer returns early: no redraw, no default-step reset
+    try:
+        # Order matters: the maze's trajectory list before the trajectory, the step's max before its value.
+        for name in ("scenario", "maze"):
+            c[name].value = values[name]
+        if c["trajectory"].options != trajectory_options:
+            c["trajectory"].options = trajectory_options
+        c["trajectory"].value = values["trajectory"]
+        c["step"].max = step_max
+        for name in ("step", "threshold", "potential_view"):
+            c[name].value = values[name]
+    finally:
+        inspector._busy = busy
+    inspector.state, inspector.image.value, inspector.summary.value = view

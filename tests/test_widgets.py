@@ -243,3 +243,116 @@ def test_real_potential_of_the_oracle_lights_the_trigger_cell(monkeypatch, tmp_p
     assert data.potential[key] == pytest.approx(n_success / 80)
     grid = potential_grid(data.potential, ENV, "all_triggers_active")
     assert grid[tuple(triggers[0])] == pytest.approx(n_success / 80)
+
+
+# ------------------------------------------------------------------ users' view of the inspector
+def test_measure_redraw_puts_every_control_and_the_picture_back():
+    """Notebook 08 times the live widget: afterwards it must show the configured view again."""
+    inspector = CreditInspector([scenario()], CONFIG)
+    c = inspector.controls
+    options = [v for _, v in c["trajectory"].options]
+    # A non-default configuration, so a reset to defaults would not pass either.
+    c["trajectory"].value = options[2]
+    c["step"].value = min(3, c["step"].max)
+    c["threshold"].value = 0.33
+    c["potential_view"].value = "all_triggers_active"
+    names = ("scenario", "maze", "trajectory", "step", "threshold", "potential_view")
+    before = {name: c[name].value for name in names}
+    step_max, trajectory_options = c["step"].max, c["trajectory"].options
+    state, png, summary = inspector.state, inspector.image.value, inspector.summary.value
+    n_redraws = len(inspector.redraw_seconds)
+
+    timing = widgets.measure_redraw(inspector, n_changes=9)
+
+    assert timing["n"] == 9 and len(inspector.redraw_seconds) == n_redraws + 9  # it did move the controls
+    assert {name: c[name].value for name in names} == before
+    assert c["step"].max == step_max and c["trajectory"].options == trajectory_options
+    assert inspector.state is state and inspector.image.value == png and inspector.summary.value == summary
+    # The restored picture is the one the restored controls draw (nothing stale).
+    inspector.redraw()
+    s = inspector.state
+    assert (s.trajectory, s.step, s.threshold, s.potential_view) == \
+        (before["trajectory"], before["step"], 0.33, "all_triggers_active")
+    assert inspector.image.value == png
+    # And the widget still reacts to its controls.
+    c["threshold"].value = 0.5
+    assert inspector.state.threshold == 0.5
+    with pytest.raises(ValueError, match="n_changes"):
+        widgets.measure_redraw(inspector, n_changes=0)
+
+
+def _tiny_trained_model():
+    import pandas as pd
+
+    from secretlab.model import ModelConfig, RewardModel
+    from secretlab.training import TrainConfig, TrainedModel
+
+    torch.manual_seed(0)
+    config = ModelConfig(d_model=16, d_ff=16, conv_channels=(4,))
+    return TrainedModel(model=RewardModel(config), model_config=config, train_config=TrainConfig(),
+                        history=pd.DataFrame(), confusion=np.zeros((3, 3), np.int64))
+
+
+def test_scenario_accepts_a_trained_model_like_the_loader_path():
+    from secretlab.model import RewardModel
+
+    trained = _tiny_trained_model()
+    direct = InspectorScenario("direct", ENV, model=trained)
+    assert direct.model is trained.model and isinstance(direct.get_model(), RewardModel)
+    lazy = InspectorScenario("lazy", ENV, loader=lambda: trained)
+    bare = InspectorScenario("bare", ENV, model=trained.model)
+    config = InspectorConfig(n_mazes=1, n_trajectories=4, n_potential_trajectories=5)
+    a, b, c = (compute_maze_data(s, 0, config) for s in (direct, lazy, bare))
+    assert np.array_equal(a.attention, b.attention) and np.array_equal(a.attention, c.attention)
+    assert lazy.model is trained.model
+    # The widget takes it too.
+    inspector = CreditInspector([InspectorScenario("trained", ENV, model=trained)], config)
+    assert inspector.image.value[:4] == b"\x89PNG"
+
+
+def test_scenario_rejects_a_non_model_naming_model():
+    for junk in ("checkpoint.pt", object(), {"model": 3}):
+        with pytest.raises(ValueError, match="model"):
+            InspectorScenario("junk", ENV, model=junk)
+    with pytest.raises(ValueError, match="model or a loader"):
+        InspectorScenario("empty", ENV)
+    bad_loader = InspectorScenario("bad loader", ENV, loader=lambda: "not a model")
+    with pytest.raises(ValueError, match="model"):
+        bad_loader.get_model()
+
+
+def test_attention_strip_scale_follows_the_row(oracle_data):
+    import dataclasses
+
+    data = oracle_data[0]
+    state = inspector_state(data, 0, step=min(5, int(data.dataset.lengths[0]) - 1), threshold=0.01)
+    row = np.zeros_like(state.attention)
+    row[: state.step + 1] = np.linspace(0.005, 0.02, state.step + 1)
+    small = dataclasses.replace(state, attention=row)
+
+    def strip_top(s):
+        ax = widgets.draw_inspector(s).axes[2]
+        assert ax.get_ylabel() == "α(i ← t)"  # the strip, not a maze panel
+        return ax.get_ylim()
+
+    low, top = strip_top(small)
+    assert low == 0 and top == pytest.approx(0.02 * 1.15)  # a 0.02 row fills the strip
+    # A threshold above the row keeps its dotted line in view.
+    low, top = strip_top(dataclasses.replace(small, threshold=0.2))
+    assert top == pytest.approx(0.2 * 1.1) and top > 0.2
+    # A row with a weight of 1 (the oracle's credit) still fits.
+    full = inspector_state(data, 0, step=state.step, threshold=0.2)
+    assert strip_top(full)[1] == pytest.approx(max(full.attention.max() * 1.15, 0.22))
+    assert widgets.attention_ylim(np.zeros(3), 0.5) == pytest.approx(0.55)
+
+
+def test_maze_panel_has_a_legend_naming_agent_start_triggers_prizes(oracle_data):
+    state = inspector_state(oracle_data[0], 0)
+    fig = widgets.draw_inspector(state)
+    legend = fig.axes[0].get_legend()
+    assert legend is not None
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == list(widgets.MAZE_LEGEND)
+    for word in ("agent", "start", "trigger", "prize"):
+        assert any(word in label for label in labels)
+    assert widgets.figure_png(fig)[:4] == b"\x89PNG"  # the static twin still renders
