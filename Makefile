@@ -6,7 +6,7 @@ PROFILE ?= default
 OUT    ?=
 STAMP  := $(VENV)/.installed
 
-.PHONY: reproduce test setup bench reference-figures clean-cache clean
+.PHONY: reproduce test setup lab inspector bench reference-figures clean-cache clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,15 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# JupyterLab on the notebooks, with the "secretlab" kernel the setup registered (LAB_ARGS: e.g. --no-browser).
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+# The credit inspector in Voila on notebook 00's small model: trained once (about half a minute), then cached.
+inspector: $(STAMP)
+	$(PY) -c "from secretlab.widgets import quickstart_scenario; quickstart_scenario(progress=True).get_model()"
+	cd notebooks/extras && ../../$(VENV)/bin/voila inspector_app.ipynb $(VOILA_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m secretlab bench

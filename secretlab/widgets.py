@@ -157,6 +157,27 @@ def source_scenario(env: TriggersConfig, profile: str, seed: int = 0, name: str 
     return InspectorScenario(name or f"{scenario_name(env)} ({profile}, seed {seed})", env, loader=load)
 
 
+def quickstart_scenario(profile: str = "default", seed: int = 0, progress: bool = False) -> InspectorScenario:
+    """The small maze and model of notebook 00 (same configs, so the same cache entry): the ready-made
+    inspector of ``make inspector`` (trained once in about half a minute on a 2-core CPU, then cached)."""
+    from secretlab.profiles import notebook_params
+
+    p = notebook_params("00_quickstart", profile)
+    env = TriggersConfig(size=p["size"], n_triggers=p["n_triggers"], n_prizes=p["n_prizes"], max_steps=p["max_steps"])
+
+    def load():
+        from secretlab.data import DatasetConfig, load_or_collect
+        from secretlab.training import TrainConfig, load_or_train, model_config_for
+
+        data = load_or_collect(DatasetConfig(env, p["n_train_trajectories"], seed, split="train", success_share=0.5))
+        return load_or_train(data, model_config_for(data, d_model=p["d_model"], d_ff=p["d_model"]),
+                             TrainConfig(max_epochs=p["max_epochs"], lr=p["lr"], batch_size=32, patience=p["patience"],
+                                         seed=seed), progress=progress)
+
+    return InspectorScenario(f"{env.size}x{env.size} {env.n_triggers}T/{env.n_prizes}P quickstart model "
+                             f"({profile}, seed {seed})", env, loader=load)
+
+
 # ====================================================================== per-maze data
 @dataclass
 class MazeData:

@@ -80,3 +80,18 @@ def _check_in_domain(result):
 
 
 CONTRACT_CHECKS = {"03_credit": _check_credit, "04_in_domain_transfer": _check_in_domain}
+
+
+EXTRAS = sorted((NOTEBOOKS[0].parent / "extras").glob("*.ipynb"))
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", EXTRAS, ids=lambda p: p.stem)
+def test_extra_notebook_runs_at_smoke_and_writes_its_static_twin(path, tmp_path):
+    """Notebooks outside the series (e.g. the Voila app of `make inspector`) run headless too."""
+    nb = nbformat.read(path, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"
+    outcome = run_notebook(path, tmp_path, profile="smoke", seed=0, progress=False)
+    assert outcome.ok, f"{path.name} failed at cell {outcome.failed_cell}: {outcome.error}"
+    figures = list((tmp_path / "figures").glob("*.png"))
+    assert figures and all(f.stat().st_size > 1000 for f in figures)
