@@ -358,3 +358,23 @@ def test_act_by_hand():
     tied = np.tile([1.0, -1.0, 1.0, -1.0], (n, 1))
     shares = np.bincount(_act(tied, 0.0, u), minlength=4) / n
     np.testing.assert_allclose(shares, [0.5, 0.0, 0.5, 0.0], atol=0.03)
+
+
+def test_greedy_evaluation_is_not_a_success_after_a_minus_one():
+    """The prize entered before the trigger: the episode terminates with −1 and is no success."""
+    from secretlab.agents.qlearning import evaluate_greedy
+    from secretlab.envs.triggers import Layout, TriggersConfig
+
+    env = TriggersConfig(3, 1, 1, max_steps=10)
+    layout = Layout(np.array([[1, 1]]), np.array([[[0, 0]]]), np.array([[[1, 2]]]))  # prize right of the agent
+    q = np.zeros((1, env.n_states, 4))
+    q[..., 1] = 1.0  # always "right"
+    ret, success, length = evaluate_greedy(env, layout, q)
+    assert (ret[0], bool(success[0]), int(length[0])) == (-1.0, False, 1)
+
+
+def test_bootstrap_resamples_every_run():
+    from secretlab.stats import bootstrap_indices
+
+    idx = bootstrap_indices(3, 2, 500, seed=0)
+    assert set(np.unique(idx)) == {0, 1, 2}
