@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from secretlab.envs.triggers import TriggersConfig
-from secretlab.training import source_model
+from secretlab.experiments.source import source_model
 from secretlab.transfer import TransferConfig, arm_name, run_transfer
 
 CARRIED = arm_name("secret", "carried")

@@ -21,7 +21,7 @@ import torch
 from secretlab.credit import credit_rows, credit_scores, sign_by_activations
 from secretlab.data import DatasetConfig, load_or_collect
 from secretlab.envs.triggers import TriggersConfig
-from secretlab.training import source_model
+from secretlab.experiments.source import source_model
 
 BALANCED = (0.1, 0.02, 0.9)  # w(-1), w(0), w(+1): about the inverse of the natural -1 : +1 frequency (9 : 1)
 # The recipe before success_share (the random policy's 7% +1), from a fresh init.

@@ -19,7 +19,7 @@ import torch
 from secretlab.credit import activation_logits, activation_score_summary, credit_rows, credit_scores, sign_by_activations
 from secretlab.data import DatasetConfig, load_or_collect
 from secretlab.envs.triggers import ACTION_NAMES, TriggersConfig
-from secretlab.training import source_model
+from secretlab.experiments.source import source_model
 
 ENV = TriggersConfig(8, 3, 1)
 

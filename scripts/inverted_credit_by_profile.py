@@ -19,7 +19,7 @@ from secretlab.data import maze_seeds
 from secretlab.inverted import InvertedConfig, target_potentials
 from secretlab.agents.dqn import DQNConfig
 from secretlab.profiles import PROFILE_NAMES, check_profile, notebook_params
-from secretlab.training import source_model
+from secretlab.experiments.source import source_model
 
 if __name__ == "__main__":
     if len(sys.argv) not in (3, 4):

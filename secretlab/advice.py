@@ -21,7 +21,7 @@ bump on states that the agent can leave and re-enter.
 What a Gymnasium wrapper can and cannot do
     A wrapper alone cannot give advice: F needs the action the agent will take
     *next*, and the advised action selection needs the agent's own Q-values.
-    :class:`AdviceWrapper` therefore exposes Φ(s, ·) — in ``info["advice"]`` and,
+    :class:`secretlab.wrappers.AdviceWrapper` therefore exposes Φ(s, ·) — in ``info["advice"]`` and,
     by default, as an ``"advice"`` entry of a Dict observation — and the agent
     adds it to its Q-values, in action selection and in the TD target alike:
     ``q(s, ·) = net(s) + Φ(s, ·)``. That one line is the whole hook (CleanRL:
@@ -34,12 +34,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
-from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig
-from secretlab.shaping import CreditRowsLike, MazeTable, Signs, check_wrapped, redistributed_return
+from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
+from secretlab.shaping import CreditRowsLike, MazeTable, Signs, redistributed_return
 
 
 def advice_from_credit(states: np.ndarray, actions: np.ndarray, rewards: np.ndarray, rows: CreditRowsLike,
@@ -142,45 +140,3 @@ def secret_advice(model: Any, env: TriggersConfig, maze_seed: int, n_trajectorie
     dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
     rows = control_rows(source, sorted_credit_rows(model, dataset), dataset, seed=seed, threshold=threshold)
     return advice_from_rows(rows, dataset, env, int(maze_seed), gamma, signs=signs, source=source)
-
-
-class AdviceWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
-    """Exposes Φ(s, ·) of a Triggers maze to an agent that adds it to its Q-values.
-
-    ``info["advice"]`` is Φ(s, ·) (4,) float32 at every reset and step; with
-    ``in_observation=True`` (default) the observation becomes a Dict
-    ``{"observation": <the env's>, "advice": Φ(s, ·)}`` so that replay buffers
-    store it with each transition (what an off-policy agent needs for the TD
-    target at s'). The reward is left alone: the agent's Q-values do the rest
-    (module docstring). Like :class:`secretlab.shaping.ShapingWrapper`, the
-    advice belongs to one maze: the wrapper pins it on every reset and checks it.
-    On termination the advice of the final state is 0 (Φ(terminal, ·) = 0).
-    """
-
-    def __init__(self, env: gym.Env, advice: Advice, in_observation: bool = True, gamma: float | None = None) -> None:
-        gym.utils.RecordConstructorArgs.__init__(self, advice=advice, in_observation=in_observation, gamma=gamma)
-        super().__init__(env)
-        check_wrapped("AdviceWrapper", env, advice, Advice, gamma)
-        self.advice = advice
-        self.in_observation = bool(in_observation)
-        if self.in_observation:
-            bound = float(np.abs(advice.table).max()) or 1.0
-            self.observation_space = spaces.Dict({
-                "observation": env.observation_space,
-                "advice": spaces.Box(-bound, bound, shape=(N_ACTIONS,), dtype=np.float32)})
-
-    def _with_advice(self, obs: Any, info: dict, terminated: bool = False) -> tuple[Any, dict]:
-        phi = np.zeros(N_ACTIONS, np.float32) if terminated else self.advice(info["state"]).astype(np.float32)
-        info = {**info, "advice": phi}
-        return ({"observation": obs, "advice": phi} if self.in_observation else obs), info
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        options = {**(options or {}), "layout": self.advice.layout}
-        obs, info = self.env.reset(seed=seed, options=options)
-        self.advice.check_compatible(self.env.unwrapped.config, self.env.unwrapped.layout)
-        return self._with_advice(obs, info)
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        obs, info = self._with_advice(obs, info, bool(terminated))
-        return obs, reward, terminated, truncated, info

@@ -9,7 +9,7 @@ full grid:
 - ``dqn_transfer``: initialised from the weights of a DQN trained on the source
   (seed i starts from source network i);
 - ``dqn_secret``: from scratch + SECRET shaping (reward model trained on source
-  trajectories with normal controls, :func:`secretlab.training.source_model`;
+  trajectories with normal controls, :func:`secretlab.experiments.source.source_model`;
   potential computed in the inverted target maze from random-policy episodes);
 - ``dqn_transfer_secret``: weight transfer + SECRET shaping.
 - ``dqn_secret_effect`` (an extension, not the paper): from scratch + SECRET shaping
@@ -82,7 +82,7 @@ class InvertedConfig:
     n_target_trajectories: int = 1000
     """|D|: random-policy episodes in each inverted target maze used to compute φ̂."""
     profile: str = "default"
-    """Reward-model budget used by :func:`secretlab.training.source_model`."""
+    """Reward-model budget used by :func:`secretlab.experiments.source.source_model`."""
     curve_points: int = 40
     """Points on the environment-step axis of the learning curves."""
     threshold: float = 0.8
@@ -360,13 +360,13 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
     """Train every arm on every seed's inverted target maze in one batched DQN run.
 
     ``model``: the source-trained SECRET reward model (``TrainedModel`` or ``RewardModel``);
-    None fetches it with :func:`secretlab.training.source_model` (cached).
+    None fetches it with :func:`secretlab.experiments.source.source_model` (cached).
     """
     timings: dict[str, float] = {}
     n = config.n_seeds
     t0 = time.perf_counter()
     if model is None:
-        from secretlab.training import source_model
+        from secretlab.experiments.source import source_model
 
         model = source_model(config.source_env, config.profile, config.seed, progress=False)
     timings["reward_model_s"] = time.perf_counter() - t0

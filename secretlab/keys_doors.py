@@ -163,7 +163,7 @@ class AgentObservation(gym.ObservationWrapper):
 class KeysDoorsShaping(gym.Wrapper):
     """Adds F = γφ(s') − φ(s) (φ a table over ``info["state"]``) to a KeysDoors env's reward.
 
-    Same semantics as :class:`secretlab.shaping.ShapingWrapper` (which is bound
+    Same semantics as :class:`secretlab.wrappers.ShapingWrapper` (which is bound
     to Triggers configs): φ(s') = 0 on termination when ``terminal_zero``
     (not on truncation); ``info`` gains ``"env_reward"`` and ``"shaping"``.
     ``potential`` (n_states,) must belong to the env's fixed maze.

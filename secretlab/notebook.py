@@ -1,4 +1,4 @@
-"""The notebook side of the contract (SPEC §3.2), so notebooks stay thin.
+"""The notebook side of the contract (docs/design.md §3.2), so notebooks stay thin.
 
 A notebook's first code cell (tagged ``parameters``) sets ``profile``, ``seed``,
 ``output_dir`` and its own optional overrides (``None`` = take the profile's

@@ -1,4 +1,4 @@
-"""Drawing helpers shared by notebooks, widgets and the env's ``render``.
+"""Drawing helpers shared by notebooks and widgets (the env's own ``render`` picture is in the env).
 
 Colours follow the paper's Figure 1: the agent is yellow, triggers red,
 prizes pink, walls dark grey.
@@ -6,30 +6,11 @@ prizes pink, walls dark grey.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-AGENT = (0.98, 0.82, 0.10)
-TRIGGER = (0.85, 0.15, 0.15)
-PRIZE = (0.96, 0.45, 0.75)
-WALL = (0.25, 0.25, 0.25)
-FLOOR = (0.97, 0.97, 0.97)
-
-
-def maze_rgb(size: int, agent: Sequence[int] | None, triggers: np.ndarray, prizes: np.ndarray,
-             cell_px: int = 16) -> np.ndarray:
-    """An (H, W, 3) uint8 picture of a maze with its wall border (for ``render``)."""
-    grid = np.empty((size + 2, size + 2, 3))
-    grid[:] = WALL
-    grid[1:-1, 1:-1] = FLOOR
-    for pos, colour in [(p, TRIGGER) for p in np.asarray(triggers).reshape(-1, 2)] + \
-                       [(p, PRIZE) for p in np.asarray(prizes).reshape(-1, 2)]:
-        grid[pos[0] + 1, pos[1] + 1] = colour
-    if agent is not None:
-        grid[agent[0] + 1, agent[1] + 1] = AGENT
-    img = (grid * 255).astype(np.uint8)
-    return np.kron(img, np.ones((cell_px, cell_px, 1), dtype=np.uint8))
+# The colours and the env's own picture live with the env (``render``); re-exported for the figures.
+from secretlab.envs.triggers import AGENT, FLOOR, PRIZE, TRIGGER, WALL, maze_rgb  # noqa: E402,F401
 
 
 def draw_maze(ax, size: int, agent=None, triggers=(), prizes=(), values: np.ndarray | None = None,

@@ -1,4 +1,4 @@
-"""From SECRET's credit to a potential-based shaping reward (paper §2.2, SPEC §1).
+"""From SECRET's credit to a potential-based shaping reward (paper §2.2, docs/design.md §1).
 
 The chain is::
 
@@ -6,7 +6,7 @@ The chain is::
                     --potential_from_credit-->  φ̂ table over true-state keys  (n_states,)
                     --Potential.shaping-->      F = γ φ(s') − φ(s)
 
-Definitions (paper §2.2, SPEC §1)
+Definitions (paper §2.2, docs/design.md §1)
     Redistributed return of trajectory τ, per step t::
 
         c_τ[t] = Σ_{i ≥ t} α_{t←i} r_i
@@ -48,11 +48,10 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-import gymnasium as gym
 import numpy as np
 
 from secretlab.envs.triggers import (ACTION_DELTAS, CROP, CROP_CHANNELS, N_ACTIONS, Layout, TriggersConfig,
-                                     decode_state, sample_layout)
+                                     sample_layout)
 from secretlab.validation import check_choice, check_int
 
 Normalise = Literal["trajectories", "visits"]
@@ -499,71 +498,3 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
                      meta={"maze_seed": int(maze_seed), "normalise": normalise, "pairs": pairs, "signs": signs, "forward": forward,
                            "n_rows": n_rows, "n_correct_rows": int(np.sum(rows.correct)),
                            "n_correct_positive_rows": int(np.sum(np.asarray(rows.correct) & (np.asarray(rows.sign) > 0)))})
-
-
-# =============================================================================
-# Gymnasium wrapper (plumbing)
-# =============================================================================
-def check_wrapped(wrapper: str, env: gym.Env, table: MazeTable, expected: type, gamma: float | None) -> None:
-    """ValueError unless ``env`` is a Triggers env, ``table`` an ``expected`` for its maze and, if given,
-    ``gamma`` (the agent's discount) the table's."""
-    config = getattr(env.unwrapped, "config", None)
-    if not isinstance(config, TriggersConfig):
-        raise ValueError(f"{wrapper} needs a secretlab Triggers env (env.unwrapped.config)")
-    if not isinstance(table, expected):
-        raise ValueError(f"{table.kind if isinstance(table, MazeTable) else expected.kind} must be a "
-                         f"{expected.__module__}.{expected.__name__}, got {type(table).__name__}")
-    if gamma is not None and not np.isclose(check_gamma(gamma), table.gamma, rtol=0, atol=1e-12):
-        raise ValueError(f"{table.kind} was built for gamma={table.gamma}, but the agent uses gamma={gamma}; "
-                         f"rebuild it with gamma={gamma}")
-    table.check_compatible(config, table.layout)
-
-
-class ShapingWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
-    """Adds F = γφ(s') − φ(s) to a Triggers env's reward.
-
-    Reads the true state from ``info["state"]``; caches φ(s) at reset; uses
-    φ(s') = 0 on *termination* (not truncation) when ``potential.terminal_zero``.
-    ``info`` gains ``"env_reward"`` (unshaped) and ``"shaping"`` (F). A potential
-    belongs to one maze: by default the wrapper pins it on every reset
-    (``options={"layout": potential.layout}``), and it always checks the maze
-    (ValueError on another size or layout). ``gamma``: the agent's discount, if
-    given, must be the potential's (shaping with another γ is not
-    potential-based). Wrap each sub-env of a Gymnasium
-    vector env separately (``SyncVectorEnv([lambda: ShapingWrapper(...)] * n)``):
-    the vector env's auto-reset calls this wrapper's ``reset``.
-    """
-
-    def __init__(self, env: gym.Env, potential: Potential, pin_layout: bool = True,
-                 gamma: float | None = None) -> None:
-        gym.utils.RecordConstructorArgs.__init__(self, potential=potential, pin_layout=pin_layout, gamma=gamma)
-        super().__init__(env)
-        check_wrapped("ShapingWrapper", env, potential, Potential, gamma)
-        self.potential = potential
-        self.pin_layout = pin_layout
-        self._phi = 0.0
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        if self.pin_layout:
-            options = {**(options or {}), "layout": self.potential.layout}
-        obs, info = self.env.reset(seed=seed, options=options)
-        self.potential.check_compatible(self.env.unwrapped.config, self.env.unwrapped.layout)
-        self._phi = float(self.potential(info["state"]))
-        return obs, info
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        phi_next = float(self.potential(info["state"]))
-        shaping = float(shaping_reward(np.array(self._phi), np.array(phi_next), np.array(terminated),
-                                       self.potential.gamma, self.potential.terminal_zero))
-        self._phi = phi_next
-        info = {**info, "env_reward": float(reward), "shaping": shaping}
-        return obs, float(reward) + shaping, terminated, truncated, info
-
-
-def describe_state(key: int, env: TriggersConfig) -> str:
-    """Readable form of a key, e.g. ``(3, 4) T:[1,0,1] P:[1]`` (for tables and widgets)."""
-    d = decode_state(key, env)
-    t = ",".join(str(int(b)) for b in d["triggers_alive"])
-    p = ",".join(str(int(b)) for b in d["prizes_alive"])
-    return f"{d['agent']} T:[{t}] P:[{p}]"

@@ -146,11 +146,11 @@ class InspectorScenario:
 
 
 def source_scenario(env: TriggersConfig, profile: str, seed: int = 0, name: str | None = None) -> InspectorScenario:
-    """A scenario backed by the profile's shared source model (:func:`secretlab.training.source_model`)."""
+    """A scenario backed by the profile's shared source model (:func:`secretlab.experiments.source.source_model`)."""
     from secretlab.data import scenario_name
 
     def load():
-        from secretlab.training import source_model
+        from secretlab.experiments.source import source_model
 
         return source_model(env, profile, seed, progress=False)
 
@@ -468,7 +468,7 @@ def inspector_state(data: MazeData, trajectory: int, step: int | None = None, th
     true_sign = data.true_sign[trajectory, :length]
 
     # Credit of step i goes to the cell its action entered (path[i + 1]), the state
-    # the potential credits too (SPEC §1: forwarded to the state the pair led into).
+    # the potential credits too (docs/design.md §1: forwarded to the state the pair led into).
     cell_credit = np.full((env.size, env.size), np.nan)
     entered = path[1 : step + 2]
     cell_credit[entered[:, 0], entered[:, 1]] = 0.0

@@ -192,7 +192,7 @@ def _maze_and_q_star():
 def test_advice_wrapper_passes_gymnasiums_checker_and_exposes_phi():
     from gymnasium.utils.env_checker import check_env
 
-    from secretlab.advice import AdviceWrapper
+    from secretlab.wrappers import AdviceWrapper
 
     env_cfg, layout, q_star, env = _maze_and_q_star()
     advice = Advice(q_star, env_cfg, layout, 0.9, 0, "custom")
@@ -211,7 +211,7 @@ def test_sb3_dqn_acts_on_net_plus_advice_and_trains():
     import torch as th
     from stable_baselines3 import DQN
 
-    from secretlab.advice import AdviceWrapper
+    from secretlab.wrappers import AdviceWrapper
     from secretlab.agents.sb3_advice import AdvisedDQNPolicy
 
     env_cfg, layout, q_star, env = _maze_and_q_star()
@@ -283,7 +283,7 @@ def test_the_readme_example_runs(monkeypatch):
 
     import torch
 
-    import secretlab.training
+    import secretlab.experiments.source
     from secretlab.model import ModelConfig, RewardModel
 
     torch.manual_seed(0)
@@ -291,7 +291,7 @@ def test_the_readme_example_runs(monkeypatch):
     class Trained:
         model = RewardModel(ModelConfig()).eval()
 
-    monkeypatch.setattr(secretlab.training, "source_model", lambda *a, **k: Trained())
+    monkeypatch.setattr(secretlab.experiments.source, "source_model", lambda *a, **k: Trained())
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     block = readme.split("## SECRET shaping on your own agent")[1].split("```python")[1].split("```")[0]
     scope: dict = {}

@@ -434,7 +434,7 @@ def test_potential_rejects_a_non_finite_table(value):
     (dict(scenario={"size": 8.5, "n_triggers": 1, "n_prizes": 1}), "size must be an integer >= 3, got 8.5"),
 ])
 def test_evaluate_scenario_rejects_bad_counts_before_training(fresh_cache, kwargs, expected):
-    from secretlab.credit import evaluate_scenario
+    from secretlab.experiments.credit import evaluate_scenario
 
     scenario = kwargs.pop("scenario", {"size": 4, "n_triggers": 1, "n_prizes": 1})
     with pytest.raises(ValueError, match=expected):
@@ -443,7 +443,7 @@ def test_evaluate_scenario_rejects_bad_counts_before_training(fresh_cache, kwarg
 
 
 def test_source_model_rejects_a_fractional_training_set(fresh_cache):
-    from secretlab.training import source_model
+    from secretlab.experiments.source import source_model
 
     with pytest.raises(ValueError, match="n_train_trajectories must be an integer >= 1, got 1.5"):
         source_model(TriggersConfig(4, 1, 1), "smoke", progress=False, n_train_trajectories=1.5)

@@ -1,4 +1,4 @@
-"""The command line: `secretlab reproduce` and `secretlab bench` (SPEC §3.5-§3.6)."""
+"""The command line: `secretlab reproduce` and `secretlab bench` (docs/design.md §3.5-§3.6)."""
 import json
 import subprocess
 import sys

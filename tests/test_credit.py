@@ -137,7 +137,7 @@ def _summary(precision, recall, n_rows, scenario=(8, 3, 1), n_positive=None, tra
 
 
 def test_combine_seeds_by_hand():
-    from secretlab.credit import combine_seeds
+    from secretlab.experiments.credit import combine_seeds
 
     out = combine_seeds([_summary(1.0, 0.5, 10), _summary(0.5, 0.5, 20), _summary(None, None, 0)])
     # the failed seed counts 0: precision (1 + 0.5 + 0) / 3, recall (0.5 + 0.5 + 0) / 3
@@ -158,7 +158,7 @@ def test_combine_seeds_by_hand():
 
 
 def test_combine_seeds_rejects_mixed_scenarios_and_empty_input():
-    from secretlab.credit import combine_seeds
+    from secretlab.experiments.credit import combine_seeds
 
     with pytest.raises(ValueError, match="different scenarios"):
         combine_seeds([_summary(1.0, 1.0, 1), _summary(1.0, 1.0, 1, scenario=(8, 1, 1))])
@@ -167,7 +167,7 @@ def test_combine_seeds_rejects_mixed_scenarios_and_empty_input():
 
 
 def test_mean_over_scenarios_by_hand():
-    from secretlab.credit import combine_seeds, mean_over_scenarios
+    from secretlab.experiments.credit import combine_seeds, mean_over_scenarios
 
     a = combine_seeds([_summary(1.0, 1.0, 5, (8, 1, 1)), _summary(0.8, 0.6, 5, (8, 1, 1))])
     b = combine_seeds([_summary(None, None, 0), _summary(0.4, 0.2, 3)])

@@ -336,7 +336,8 @@ def test_stable_baselines3_dqn_runs_unchanged_on_the_shaped_env():
     import gymnasium as gym
 
     from secretlab.agents.dqn import full_grid_env, sb3_dqn
-    from secretlab.shaping import ShapingWrapper, oracle_potential
+    from secretlab.shaping import oracle_potential
+    from secretlab.wrappers import ShapingWrapper
 
     layout = sample_layout(ENV, 11)
     potential = oracle_potential(ENV, layout, TINY.gamma)

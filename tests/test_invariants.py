@@ -21,7 +21,8 @@ from secretlab.credit import _matches_within, credit_rows
 from secretlab.data import DatasetConfig
 from secretlab.envs.triggers import Layout, TriggersConfig
 from secretlab.model import ModelConfig
-from secretlab.shaping import Potential, ShapingWrapper
+from secretlab.shaping import Potential
+from secretlab.wrappers import ShapingWrapper
 from secretlab.stats import iqm, iqm_curve, iqm_interval
 from secretlab.training import TrainConfig, checkpoint_path
 

@@ -200,7 +200,7 @@ def test_warm_start_begins_from_the_given_weights():
 def test_source_model_warm_starts_scenarios_with_several_triggers(tmp_path, monkeypatch):
     from secretlab.envs.triggers import TriggersConfig
     from secretlab.profiles import reward_model_params
-    from secretlab.training import source_model
+    from secretlab.experiments.source import source_model
 
     monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
     tiny = {"n_train_trajectories": 30, "d_model": 16, "d_ff": 16}
@@ -233,7 +233,7 @@ def test_warm_start_can_size_the_fine_tuning_set_alone(tmp_path, monkeypatch):
 
     from secretlab.envs.triggers import TriggersConfig
     from secretlab.profiles import reward_model_params
-    from secretlab.training import source_model
+    from secretlab.experiments.source import source_model
 
     monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
     narrow = {"d_model": 16, "d_ff": 16}

@@ -1,4 +1,4 @@
-"""Every notebook runs headless through papermill at profile="smoke" and keeps the contract (SPEC §3.2)."""
+"""Every notebook runs headless through papermill at profile="smoke" and keeps the contract (docs/design.md §3.2)."""
 import json
 from pathlib import Path
 

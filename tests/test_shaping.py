@@ -9,7 +9,6 @@ from secretlab.agents.qlearning import transition_table, value_iteration
 from secretlab.envs.triggers import Layout, TriggersConfig, sample_layout
 from secretlab.shaping import (
     Potential,
-    ShapingWrapper,
     oracle_potential,
     potential_from_credit,
     redistributed_return,
@@ -18,6 +17,7 @@ from secretlab.shaping import (
 )
 
 
+from secretlab.wrappers import ShapingWrapper
 from secretlab.credit import CreditRows as Rows  # the real rows type, filled by hand
 
 

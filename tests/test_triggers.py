@@ -1,4 +1,4 @@
-"""The Triggers rules, its Gymnasium front end and the batched engine (SPEC §2-§3.1)."""
+"""The Triggers rules, its Gymnasium front end and the batched engine (docs/design.md §2-§3.1)."""
 import gymnasium as gym
 import numpy as np
 import pytest

@@ -551,7 +551,7 @@ def load_stacked(path) -> dict[str, torch.Tensor]:
 def full_grid_env(env):
     """Wrap a ``secretlab/Triggers-v0`` env (possibly shaped) so it observes the full grid.
 
-    The contract env observes the 3×3 crop; DQN sees the whole maze (SPEC §2), given
+    The contract env observes the 3×3 crop; DQN sees the whole maze (docs/design.md §2), given
     by ``env.unwrapped.full_grid()`` as (3, size, size) uint8 in {0, 1}.
     """
     import gymnasium as gym

@@ -1,6 +1,6 @@
 """The advice hook for Stable-Baselines3's DQN: Q(s, ·) = net(s) + Φ(s, ·).
 
-:class:`secretlab.advice.AdviceWrapper` puts Φ(s, ·) into a Dict observation
+:class:`secretlab.wrappers.AdviceWrapper` puts Φ(s, ·) into a Dict observation
 (``{"observation": ..., "advice": ...}``). :class:`AdvisedDQNPolicy` reads the
 network's features from ``"observation"`` only and adds ``"advice"`` to its
 output, in the online network (action selection) and in the target network
@@ -32,7 +32,7 @@ OBSERVATION, ADVICE = "observation", "advice"
 def _check_space(observation_space: spaces.Space) -> spaces.Dict:
     if not (isinstance(observation_space, spaces.Dict) and {OBSERVATION, ADVICE} <= set(observation_space.spaces)):
         raise ValueError("AdvisedDQNPolicy needs a Dict observation with 'observation' and 'advice' entries "
-                         f"(wrap the env in secretlab.advice.AdviceWrapper), got {observation_space}")
+                         f"(wrap the env in secretlab.wrappers.AdviceWrapper), got {observation_space}")
     return observation_space
 
 

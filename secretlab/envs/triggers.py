@@ -1,4 +1,4 @@
-"""Triggers: the paper's interpretable gridworld (SECRET §3, SPEC §2).
+"""Triggers: the paper's interpretable gridworld (SECRET §3, docs/design.md §2).
 
 Description
     The agent moves on an N×N grid of walkable cells surrounded by an implicit
@@ -46,7 +46,7 @@ The rules live in this module (:class:`TriggersConfig`, :func:`sample_layout`,
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -199,6 +199,29 @@ def encode_state(
     bits = (alive << np.arange(n_bits, dtype=np.int64)).sum(axis=-1)
     cell = agent[..., 0].astype(np.int64) * size + agent[..., 1]
     return cell * (1 << n_bits) + bits
+
+
+# Colours of the paper's Figure 1: the agent yellow, triggers red, prizes pink, walls dark grey.
+AGENT = (0.98, 0.82, 0.10)
+TRIGGER = (0.85, 0.15, 0.15)
+PRIZE = (0.96, 0.45, 0.75)
+WALL = (0.25, 0.25, 0.25)
+FLOOR = (0.97, 0.97, 0.97)
+
+
+def maze_rgb(size: int, agent: Sequence[int] | None, triggers: np.ndarray, prizes: np.ndarray,
+             cell_px: int = 16) -> np.ndarray:
+    """An (H, W, 3) uint8 picture of a maze with its wall border (for ``render``)."""
+    grid = np.empty((size + 2, size + 2, 3))
+    grid[:] = WALL
+    grid[1:-1, 1:-1] = FLOOR
+    for pos, colour in [(p, TRIGGER) for p in np.asarray(triggers).reshape(-1, 2)] + \
+                       [(p, PRIZE) for p in np.asarray(prizes).reshape(-1, 2)]:
+        grid[pos[0] + 1, pos[1] + 1] = colour
+    if agent is not None:
+        grid[agent[0] + 1, agent[1] + 1] = AGENT
+    img = (grid * 255).astype(np.uint8)
+    return np.kron(img, np.ones((cell_px, cell_px, 1), dtype=np.uint8))
 
 
 def decode_state(key: int, config: TriggersConfig) -> dict[str, Any]:
@@ -377,7 +400,5 @@ class TriggersEnv(gym.Env):
     def render(self):
         if self.render_mode != "rgb_array":
             return None
-        from secretlab.plots import maze_rgb
-
         return maze_rgb(self.config.size, self._agent, self.layout.triggers[self._triggers_alive],
                         self.layout.prizes[self._prizes_alive])

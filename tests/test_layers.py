@@ -1,0 +1,47 @@
+"""The import graph is layered (DEVELOPERS.md, "Layers"): a lower layer never imports a higher one."""
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "secretlab"
+#: Modules of the lower layers (envs → data → model → training → credit → shaping → agents, with stats and
+#: the cache/validation helpers beside them), as paths relative to the package.
+LOWER = ["envs", "data.py", "model.py", "training.py", "checkpoints.py", "cache.py", "validation.py", "credit.py",
+         "credit_controls.py", "shaping.py", "advice.py", "forms.py", "wrappers.py", "agents", "stats.py"]
+#: What they must never import: experiments, profiles, the notebook/CLI side and plotting.
+HIGHER = ("secretlab.experiments", "secretlab.profiles", "secretlab.notebook", "secretlab.runner",
+          "secretlab.widgets", "secretlab.plots", "secretlab.credit_plots", "secretlab.transfer_plots",
+          "secretlab.cli", "secretlab.report", "secretlab.transfer", "secretlab.inverted", "secretlab.keys_doors")
+
+
+def lower_modules() -> list[Path]:
+    out = []
+    for name in LOWER:
+        path = PACKAGE / name
+        out += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return out
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module imported anywhere in ``path``, function-level imports included."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+@pytest.mark.parametrize("path", lower_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_a_lower_layer_imports_no_higher_one(path):
+    bad = sorted(m for m in imports_of(path) if any(m == h or m.startswith(h + ".") for h in HIGHER))
+    assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"
+
+
+def test_the_check_sees_a_violation(tmp_path):
+    planted = tmp_path / "bad.py"
+    planted.write_text("def f():\n    from secretlab.profiles import reward_model_params\n")
+    assert "secretlab.profiles" in imports_of(planted)
