@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
-from secretlab.shaping import CreditRowsLike, MazeTable, Signs, redistributed_return
+from secretlab.validation import check_int
+from secretlab.shaping import CreditRowsLike, MazeTable, Signs, first_trajectories, redistributed_return
 
 
 def advice_from_credit(states: np.ndarray, actions: np.ndarray, rewards: np.ndarray, rows: CreditRowsLike,
@@ -53,8 +54,7 @@ def advice_from_credit(states: np.ndarray, actions: np.ndarray, rewards: np.ndar
     """
     states, actions = np.asarray(states), np.asarray(actions)
     rewards = np.asarray(rewards)
-    if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)) or n_states < 1:
-        raise ValueError(f"n_states must be an integer >= 1, got {n_states!r}")
+    check_int("n_states", n_states, minimum=1)
     if rewards.ndim != 2 or rewards.shape[0] == 0:
         raise ValueError(f"|D| must be >= 1: rewards must have shape (N >= 1, T), got {rewards.shape}")
     if actions.shape != rewards.shape:
@@ -105,17 +105,7 @@ def advice_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, ma
     """:class:`Advice` from credit rows of a one-maze ``dataset`` (its first ``n_trajectories`` episodes)."""
     from secretlab.envs.triggers import sample_layout
 
-    seeds = np.asarray(dataset.maze_seeds)
-    if not np.all(seeds == maze_seed):
-        raise ValueError(f"dataset must come from the single maze maze_seed={maze_seed}, "
-                         f"got maze seeds {np.unique(seeds)[:5].tolist()}")
-    n = dataset.n if n_trajectories is None else n_trajectories
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= dataset.n:
-        raise ValueError(f"n_trajectories (|D|) must be an integer in [1, {dataset.n}], got {n!r}")
-    keep = np.asarray(rows.traj) < n
-    from secretlab.credit import CreditRows
-
-    rows = CreditRows(*(np.asarray(getattr(rows, f))[keep] for f in CreditRows.__dataclass_fields__))
+    rows, n = first_trajectories(rows, dataset, maze_seed, n_trajectories)
     table = advice_from_credit(dataset.states[:n], dataset.actions[:n], dataset.rewards[:n], rows, env.n_states,
                                signs=signs)
     return Advice(table, env, sample_layout(env, int(maze_seed)), gamma, int(n), source,

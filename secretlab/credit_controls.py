@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from secretlab.credit import CreditRows
+from secretlab.validation import check_choice
 
 CREDIT_SOURCES = ("secret", "secret_sparse", "uniform", "shuffled", "ideal", "ideal_negative")
 MODEL_SOURCES = ("secret", "secret_sparse", "uniform", "shuffled")
@@ -45,9 +46,7 @@ MODEL_SOURCES = ("secret", "secret_sparse", "uniform", "shuffled")
 
 
 def check_source(source: str) -> str:
-    if source not in CREDIT_SOURCES:
-        raise ValueError(f"credit source must be one of {CREDIT_SOURCES}, got {source!r}")
-    return source
+    return check_choice("credit source", source, CREDIT_SOURCES)
 
 
 def control_rows(source: str, rows: CreditRows | None, dataset: Any, seed: int = 0,

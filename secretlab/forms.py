@@ -28,6 +28,7 @@ from typing import Any
 from secretlab.advice import Advice, advice_from_rows
 from secretlab.envs.triggers import TriggersConfig
 from secretlab.shaping import Potential, potential_from_rows
+from secretlab.validation import check_choice
 
 FORMS = ("phi", "carried", "advice")
 SIGNS = ("nonzero", "positive")
@@ -46,14 +47,11 @@ class FormSigns:
 
     def __post_init__(self) -> None:
         for form in FORMS:
-            if getattr(self, form) not in SIGNS:
-                raise ValueError(f"signs of form {form!r} must be one of {SIGNS}, got {getattr(self, form)!r}")
+            check_choice(f"signs of form {form!r}", getattr(self, form), SIGNS)
 
 
 def check_form(form: str) -> str:
-    if form not in FORMS:
-        raise ValueError(f"potential form must be one of {FORMS}, got {form!r}")
-    return form
+    return check_choice("potential form", form, FORMS)
 
 
 def shaping_from_rows(form: str, rows: Any, dataset: Any, env: TriggersConfig, maze_seed: int, gamma: float,

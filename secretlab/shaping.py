@@ -468,6 +468,33 @@ def sorted_credit_rows(model: Any, dataset: Any, batch_size: int = 256, toleranc
     return rows
 
 
+def first_trajectories(rows: CreditRowsLike, dataset: Any, maze_seed: int,
+                       n_trajectories: int | None) -> tuple[CreditRowsLike, int]:
+    """The rows of the first ``n_trajectories`` episodes of a one-maze ``dataset`` (all: None), and that count.
+
+    Nested |D| reuse one inference: the smaller D is a prefix of the larger one.
+    """
+    seeds = np.asarray(dataset.maze_seeds)
+    if not np.all(seeds == maze_seed):
+        raise ValueError(f"dataset must come from the single maze maze_seed={maze_seed}, "
+                         f"got maze seeds {np.unique(seeds)[:5].tolist()}")
+    n = dataset.n if n_trajectories is None else int(
+        check_int("n_trajectories (|D|)", n_trajectories, minimum=1, maximum=dataset.n))
+    if n < dataset.n:
+        from secretlab.credit import CreditRows
+
+        keep = np.asarray(rows.traj) < n
+        rows = CreditRows(*(np.asarray(getattr(rows, f))[keep] for f in CreditRows.__dataclass_fields__))
+    return rows, n
+
+
+def check_agent_gamma(what: str, built: float, agent: float) -> None:
+    """ValueError unless a table built for discount ``built`` is used by an agent with the same ``agent`` γ."""
+    if not np.isclose(float(built), check_gamma(agent), rtol=0, atol=1e-12):
+        raise ValueError(f"{what} was built for gamma={built}, but the agent uses gamma={agent}: shaping with "
+                         f"another discount is not potential-based; rebuild it with gamma={agent}")
+
+
 def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, maze_seed: int, gamma: float,
                         *, normalise: Normalise = "trajectories", pairs: Pairs = "step",
                         signs: Signs = "nonzero", forward: Forward = "next", terminal_zero: bool = True,
@@ -478,18 +505,7 @@ def potential_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig,
     ``n_trajectories`` trajectories are used (nested |D| without re-inference).
     """
     layout = sample_layout(env, int(check_int("maze_seed", maze_seed, minimum=0)))
-    seeds = np.asarray(dataset.maze_seeds)
-    if not np.all(seeds == maze_seed):
-        raise ValueError(f"dataset must come from the single maze maze_seed={maze_seed}, "
-                         f"got maze seeds {np.unique(seeds)[:5].tolist()}")
-    n = dataset.n if n_trajectories is None else int(n_trajectories)
-    if n < 1 or n > dataset.n:
-        raise ValueError(f"n_trajectories (|D|) must be in [1, {dataset.n}], got {n}")
-    if n < dataset.n:
-        keep = np.asarray(rows.traj) < n
-        from secretlab.credit import CreditRows
-
-        rows = CreditRows(*(np.asarray(getattr(rows, f))[keep] for f in CreditRows.__dataclass_fields__))
+    rows, n = first_trajectories(rows, dataset, maze_seed, n_trajectories)
     table = potential_from_credit(dataset.states[:n], dataset.rewards[:n], rows, env.n_states,
                                   normalise=normalise, actions=dataset.actions[:n], pairs=pairs, signs=signs,
                                   forward=forward)

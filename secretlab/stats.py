@@ -174,14 +174,8 @@ def threshold_interval(curves: np.ndarray, x: np.ndarray, threshold: float = 0.8
     never reached; an upper bound of None means "not reached in the
     bootstrap's upper tail") and the (n_boot,) bootstrap values (inf = never).
     """
-    curves = _check_curves(curves)
-    _check_ci(ci, n_boot)
-    if np.shape(x) != (curves.shape[2],):
-        raise ValueError(f"x must have shape (X={curves.shape[2]},), got {np.shape(x)}")
-    point = first_crossing(iqm(curves.reshape(-1, curves.shape[2]), axis=0), x, threshold)
-    boot = first_crossing(bootstrap_curve_stat(curves, n_boot, seed), x, threshold)
-    lo, hi = _percentiles_with_inf(boot, ci)
-    return Interval(_finite_or_none(float(point)), lo, hi), boot
+    *_, crossing, crossings = iqm_curve_and_crossing(curves, x, threshold, n_boot, ci, seed)
+    return crossing, crossings
 
 
 def _percentiles_with_inf(boot: np.ndarray, ci: float) -> tuple[float | None, float | None]:

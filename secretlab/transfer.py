@@ -39,8 +39,9 @@ from secretlab.agents.qlearning import QLearningConfig, train_q_learning
 from secretlab.credit_controls import CREDIT_SOURCES, MODEL_SOURCES, check_source, control_rows
 from secretlab.data import DatasetConfig, load_or_collect, maze_seeds
 from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig, sample_layout
-from secretlab.forms import FORMS, FormSigns, check_form, shaping_from_rows
+from secretlab.forms import FORMS, SIGNS, FormSigns, check_form, shaping_from_rows
 from secretlab.shaping import Potential, check_gamma, oracle_potential
+from secretlab.validation import check_choice, check_int
 
 PLAIN, ORACLE = "q_learning", "q_learning_oracle"
 SECRET = "q_learning_secret"
@@ -59,12 +60,6 @@ class Arm(NamedTuple):
     source: str | None
     form: str | None
     n: int | None
-
-
-def _positive_int(name: str, v: Any, minimum: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
-    return int(v)
 
 
 @dataclass(frozen=True)
@@ -114,17 +109,16 @@ class TransferConfig:
         check_gamma(self.gamma)
         for name in ("n_target_mazes", "n_seeds", "n_episodes", "eval_interval", "bucket",
                      "n_target_trajectories", "n_boot"):
-            _positive_int(name, getattr(self, name))
-        _positive_int("seed", self.seed, 0)
-        object.__setattr__(self, "sensitivity", tuple(_positive_int("sensitivity |D|", n) for n in self.sensitivity))
+            check_int(name, getattr(self, name), minimum=1)
+        check_int("seed", self.seed, minimum=0)
+        object.__setattr__(self, "sensitivity",
+                           tuple(int(check_int("sensitivity |D|", n, minimum=1)) for n in self.sensitivity))
         object.__setattr__(self, "sources", tuple(check_source(s) for s in self.sources))
         object.__setattr__(self, "forms", tuple(check_form(f) for f in self.forms))
         if self.bucket > self.n_episodes:
             raise ValueError(f"bucket must be <= n_episodes={self.n_episodes}, got {self.bucket}")
-        FormSigns(self.credit_signs, self.cumulative_signs, self.advice_signs)  # validates each
-        for name in ("credit_signs", "cumulative_signs", "advice_signs"):
-            if getattr(self, name) not in ("nonzero", "positive"):
-                raise ValueError(f"{name} must be 'nonzero' or 'positive', got {getattr(self, name)!r}")
+        for name, form in (("credit_signs", "phi"), ("cumulative_signs", "carried"), ("advice_signs", "advice")):
+            check_choice(f"{name} (the rows of form {form!r})", getattr(self, name), SIGNS)
         if not 0 < self.sparse_threshold <= 1:
             raise ValueError(f"sparse_threshold must be in (0, 1], got {self.sparse_threshold!r}")
         if not 0 < self.threshold <= 1:

@@ -16,7 +16,7 @@ from gymnasium import spaces
 
 from secretlab.advice import Advice
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
-from secretlab.shaping import MazeTable, Potential, check_gamma, shaping_reward
+from secretlab.shaping import MazeTable, Potential, check_agent_gamma, shaping_reward
 
 
 def check_wrapped(wrapper: str, env: gym.Env, table: MazeTable, expected: type, gamma: float | None) -> None:
@@ -28,9 +28,8 @@ def check_wrapped(wrapper: str, env: gym.Env, table: MazeTable, expected: type, 
     if not isinstance(table, expected):
         raise ValueError(f"{table.kind if isinstance(table, MazeTable) else expected.kind} must be a "
                          f"{expected.__module__}.{expected.__name__}, got {type(table).__name__}")
-    if gamma is not None and not np.isclose(check_gamma(gamma), table.gamma, rtol=0, atol=1e-12):
-        raise ValueError(f"{table.kind} was built for gamma={table.gamma}, but the agent uses gamma={gamma}; "
-                         f"rebuild it with gamma={gamma}")
+    if gamma is not None:
+        check_agent_gamma(table.kind, table.gamma, gamma)
     table.check_compatible(config, table.layout)
 
 

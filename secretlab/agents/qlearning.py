@@ -49,6 +49,7 @@ import numpy as np
 
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig, encode_state
+from secretlab.shaping import check_agent_gamma
 
 AdviceMode = Literal["init", "lookahead"]
 ADVICE_MODES = ("init", "lookahead")
@@ -170,8 +171,7 @@ def _uniforms(keys: np.ndarray, counter: int) -> np.ndarray:
 
 def _act(q_rows: np.ndarray, epsilon: float, u: np.ndarray) -> np.ndarray:
     """ε-greedy with uniform tie-breaking: q_rows (B, 4), u (B, 6) uniforms -> actions (B,)."""
-    m = np.maximum(np.maximum(q_rows[:, 0], q_rows[:, 1]), np.maximum(q_rows[:, 2], q_rows[:, 3]))
-    greedy = np.argmax((q_rows == m[:, None]) * (1.0 + u[:, :N_ACTIONS]), axis=1)
+    greedy = np.argmax((q_rows == _row_max(q_rows)[:, None]) * (1.0 + u[:, :N_ACTIONS]), axis=1)
     if epsilon <= 0.0:
         return greedy
     return np.where(u[:, 4] < epsilon, (u[:, 5] * N_ACTIONS).astype(np.int64), greedy)
@@ -201,10 +201,7 @@ def _tables(name: str, given: Any, shape: tuple[int, ...], gamma: float) -> np.n
         return None
     if not isinstance(given, np.ndarray) and len(given) and hasattr(given[0], "table"):
         for i, p in enumerate(given):
-            if not np.isclose(float(p.gamma), gamma, rtol=0, atol=1e-12):
-                raise ValueError(f"{name}[{i}] was built for gamma={p.gamma}, but the agent uses gamma={gamma}: "
-                                 f"shaping with another discount is not potential-based; rebuild it with "
-                                 f"gamma={gamma}")
+            check_agent_gamma(f"{name}[{i}]", p.gamma, gamma)
         given = np.stack([np.asarray(p.table) for p in given])
     table = np.asarray(given, dtype=np.float64)
     if table.shape != shape:
