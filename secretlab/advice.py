@@ -125,7 +125,8 @@ def secret_advice(model: Any, env: TriggersConfig, maze_seed: int, n_trajectorie
     dropped, see :mod:`secretlab.credit_controls`; ``"secret"`` keeps them all).
     """
     from secretlab.credit_controls import control_rows
-    from secretlab.shaping import sorted_credit_rows, target_dataset
+    from secretlab.credit import sorted_credit_rows
+    from secretlab.shaping import target_dataset
 
     dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
     rows = control_rows(source, sorted_credit_rows(model, dataset), dataset, seed=seed, threshold=threshold)

@@ -115,6 +115,20 @@ def credit_rows(model: RewardModel, dataset: Any, batch_size: int = 256, toleran
     return CreditRows(*(np.concatenate(c) for c in cols))
 
 
+def sorted_credit_rows(model: Any, dataset: Any, batch_size: int = 256, tolerance: int = 0) -> Any:
+    """:func:`secretlab.credit.credit_rows` on length-sorted trajectories (same rows, less padding).
+
+    The model trims each batch to its longest episode, so batching episodes of
+    similar length cuts the attention's T² work; ``rows.traj`` is mapped back to
+    the original trajectory indices.
+    """
+    order = np.argsort(np.asarray(dataset.lengths), kind="stable")
+    rows = credit_rows(getattr(model, "model", model), dataset.subset(order), batch_size=batch_size,
+                       tolerance=tolerance)
+    rows.traj = order[rows.traj]
+    return rows
+
+
 def _matches_within(pred_row: np.ndarray, sign_row: np.ndarray, t: int, tolerance: int) -> bool:
     """Is there a prediction of sign_row[t] within ``tolerance`` steps of t? (App. A.4's 5-frame rule)."""
     lo, hi = max(0, t - tolerance), t + tolerance + 1

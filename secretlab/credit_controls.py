@@ -53,7 +53,7 @@ def control_rows(source: str, rows: CreditRows | None, dataset: Any, seed: int =
                  threshold: float = 0.2) -> CreditRows:
     """The credit rows of ``source`` for ``dataset`` (model rows ``rows`` for the model-based sources).
 
-    ``rows``: the model's rows on ``dataset`` (``secretlab.shaping.sorted_credit_rows``),
+    ``rows``: the model's rows on ``dataset`` (``secretlab.credit.sorted_credit_rows``),
     required for the sources in ``MODEL_SOURCES``. ``seed`` draws the
     ``shuffled`` permutations; ``threshold`` is the ``secret_sparse`` cut.
     """

@@ -271,7 +271,7 @@ def target_shaping(model: Any, config: TransferConfig, mazes: np.ndarray, batch_
     n episodes. Returns ({arm: [one per maze]}, {|D|: (M,) target steps in D}, meta);
     with ``model=None`` only the arms that need no model.
     """
-    from secretlab.shaping import sorted_credit_rows
+    from secretlab.credit import sorted_credit_rows
 
     net = getattr(model, "model", model)
     arms = [a for a in config.arms(with_model=net is not None) if a.source is not None]

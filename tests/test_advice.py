@@ -263,7 +263,7 @@ def test_secret_advice_is_the_sparse_pipeline_on_the_cached_target_dataset():
     from secretlab.advice import advice_from_rows, secret_advice
     from secretlab.data import DatasetConfig, load_or_collect
     from secretlab.model import ModelConfig, RewardModel
-    from secretlab.shaping import sorted_credit_rows
+    from secretlab.credit import sorted_credit_rows
 
     torch.manual_seed(0)
     model = RewardModel(ModelConfig()).eval()

@@ -240,7 +240,8 @@ def test_sorted_credit_rows_match_plain_rows_and_secret_potential_runs():
     from secretlab.credit import credit_rows
     from secretlab.data import DatasetConfig, collect
     from secretlab.model import ModelConfig, RewardModel
-    from secretlab.shaping import secret_potential, sorted_credit_rows
+    from secretlab.credit import sorted_credit_rows
+    from secretlab.shaping import secret_potential
 
     env = TriggersConfig(4, 1, 1, max_steps=25)
     data = collect(DatasetConfig(env, 40, seed=1, split="target", fixed_maze_seed=5))

@@ -36,7 +36,7 @@ def bench_potential(quick: bool) -> list[Measurement]:
 
     from secretlab.data import DatasetConfig, collect
     from secretlab.model import ModelConfig, RewardModel
-    from secretlab.shaping import sorted_credit_rows
+    from secretlab.credit import sorted_credit_rows
 
     n = 100 if quick else 1000
     start = time.perf_counter()
