@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+import secretlab.inspector_data as inspector_data
 import secretlab.widgets as widgets
 from oracle_credit import OracleModel, fake_potential
 from secretlab.envs.triggers import TriggersConfig
@@ -35,7 +36,7 @@ ENV2 = TriggersConfig(size=5, n_triggers=2, n_prizes=1, max_steps=60)
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-    monkeypatch.setattr(widgets, "maze_potential", fake_potential)
+    monkeypatch.setattr(inspector_data, "maze_potential", fake_potential)  # where compute_maze_data looks
 
 
 CONFIG = InspectorConfig(n_mazes=3, n_trajectories=32, n_potential_trajectories=10)
@@ -85,12 +86,12 @@ def test_bad_config_values_name_the_parameter():
 @pytest.fixture(scope="module")
 def oracle_data(tmp_path_factory):
     os.environ["SECRETLAB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    saved = widgets.maze_potential
-    widgets.maze_potential = fake_potential
+    saved = inspector_data.maze_potential
+    inspector_data.maze_potential = fake_potential
     try:
         data = [compute_maze_data(scenario(), i, CONFIG) for i in range(2)]
     finally:
-        widgets.maze_potential = saved
+        inspector_data.maze_potential = saved
         del os.environ["SECRETLAB_CACHE"]
     return data
 
