@@ -1,4 +1,5 @@
-"""Command line: ``secretlab reproduce``, ``secretlab bench`` and ``secretlab cache`` (also ``python -m secretlab``)."""
+"""Command line: ``secretlab reproduce``, ``secretlab bench``, ``secretlab cache`` and ``secretlab pretrain-inverted``
+(also ``python -m secretlab``)."""
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,20 @@ def build_parser() -> argparse.ArgumentParser:
     clean = cache_sub.add_parser("clean", help="delete the cached artifacts (all, or one kind), listing them first")
     clean.add_argument("--kind", default=None, help="only this kind's folder (e.g. reward_models, datasets)")
     clean.add_argument("--yes", action="store_true", help="delete without asking")
+
+    pre = sub.add_parser(
+        "pretrain-inverted", help="train notebook 06's DQN runs for one target scenario into the cache",
+        description="Train notebook 06's source DQNs and target runs (every arm, every seed) for ONE of its target "
+                    "scenarios and cache them under the notebook's own keys. Notebook 06 trains its scenarios one "
+                    "after the other; at `paper` start one process per scenario (--scenario 0 and --scenario 1), "
+                    "then `secretlab reproduce --only 06_inverted_dynamics` draws every run from the cache. Prints "
+                    "the timings and the scenario's steps-to-80% table.")
+    pre.add_argument("--profile", default="default", metavar="{" + ",".join(PROFILE_NAMES) + "}",
+                     help="experiment size, as for `reproduce` (default: default)")
+    pre.add_argument("--scenario", type=int, required=True, metavar="INDEX",
+                     help="index into notebook 06's target scenarios of that profile ("
+                          + "; ".join(f"{p}: {_inverted_scenarios(p)}" for p in PROFILE_NAMES) + ")")
+    pre.add_argument("--seed", type=int, default=0, help="the notebook's seed (default 0)")
     return parser
 
 
@@ -73,7 +88,49 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.cache_command == "verify":
             return cache_admin.main_verify()
         return cache_admin.main_clean(args.kind, args.yes)
+    if args.command == "pretrain-inverted":
+        return pretrain_inverted(args.profile, args.scenario, args.seed)
     return 2
+
+
+def _inverted_scenarios(profile: str) -> str:
+    """Notebook 06's target scenarios of ``profile`` by index, e.g. ``0 = 1T/1P, 1 = 1T/2P``."""
+    from secretlab.profiles import notebook_params
+
+    scenarios = notebook_params("06_inverted_dynamics", profile)["scenarios"]
+    return ", ".join(f"{i} = {s['n_triggers']}T/{s['n_prizes']}P" for i, s in enumerate(scenarios))
+
+
+def pretrain_inverted(profile: str, scenario: int, seed: int = 0) -> int:
+    """``secretlab pretrain-inverted``: notebook 06's runs for one target scenario, cached under the notebook's keys.
+
+    Every argument is checked before anything is imported or trained (a ValueError naming it).
+    """
+    from secretlab.profiles import check_profile, notebook_params
+    from secretlab.validation import check_int
+
+    check_profile(profile)
+    params = notebook_params("06_inverted_dynamics", profile)
+    try:
+        check_int("--scenario", scenario, 0, len(params["scenarios"]) - 1)
+    except ValueError as err:
+        raise ValueError(f"{err} (profile {profile!r}: {_inverted_scenarios(profile)})") from None
+    check_int("seed", seed, minimum=0)
+
+    import time
+
+    import pandas as pd
+
+    from secretlab import inverted
+
+    config = inverted.profile_configs(params, profile, seed)[scenario]
+    start = time.perf_counter()
+    result = inverted.run_inverted(config)
+    print(f"{config.scenario}: {time.perf_counter() - start:.0f} s, timings "
+          f"{ {k: round(v, 1) for k, v in result.timings.items()} }")
+    print("source DQN:", result.source_summary)
+    print(pd.DataFrame(inverted.results_json(result)["table_rows"]).to_string())
+    return 0
 
 
 if __name__ == "__main__":

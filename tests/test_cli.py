@@ -1,5 +1,6 @@
-"""The command line: `secretlab reproduce` and `secretlab bench` (docs/design.md §3.5-§3.6)."""
+"""The command line: `secretlab reproduce` and `secretlab bench` (docs/design.md §3.5-§3.6), `secretlab pretrain-inverted`."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,41 @@ def test_bench_quick_json_schema():
         assert m["name"].startswith(prefixes) and {"name", "value", "unit"} <= set(m)
         if "reference" in m:
             assert m["ratio"] == pytest.approx(m["value"] / m["reference_value"], rel=1e-6) or "duration" in m.get("note", "")
+
+
+def _pretrain_inverted(tmp_path, *args):
+    """`secretlab pretrain-inverted` with an empty cache of its own (so a bad call can be seen to train nothing)."""
+    import os
+
+    env = {**os.environ, "SECRETLAB_CACHE": str(tmp_path / "cache")}
+    return subprocess.run([sys.executable, "-m", "secretlab", "pretrain-inverted", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--profile", "huge", "--scenario", "0"], r"profile must be one of \('smoke', 'default', 'paper'\), got 'huge'"),
+    (["--profile", "paper", "--scenario", "2"],
+     r"--scenario must be an integer in \[0, 1\], got 2 \(profile 'paper': 0 = 1T/1P, 1 = 1T/2P\)"),
+    (["--profile", "smoke", "--scenario", "1"], r"--scenario must be an integer in \[0, 0\], got 1"),
+    (["--scenario", "-1"], r"--scenario must be an integer in \[0, 1\], got -1"),
+    (["--scenario", "0", "--seed", "-1"], r"seed must be an integer >= 0, got -1"),
+    (["--scenario", "first"], r"argument --scenario: invalid int value: 'first'"),
+    (["--profile", "paper"], r"the following arguments are required: --scenario"),
+])
+def test_pretrain_inverted_rejects_bad_input_naming_the_parameter(tmp_path, args, expected):
+    proc = _pretrain_inverted(tmp_path, *args)
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert re.search(expected, proc.stderr.strip().splitlines()[-1]), proc.stderr
+    assert not (tmp_path / "cache").exists()  # rejected before anything was trained or cached
+
+
+def test_pretrain_inverted_help_names_its_arguments(tmp_path):
+    proc = _pretrain_inverted(tmp_path, "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())  # argparse wraps to the terminal's width
+    assert text.startswith("usage: secretlab pretrain-inverted")
+    for needed in ("--profile", "--scenario INDEX", "--seed", "06_inverted_dynamics", "paper: 0 = 1T/1P, 1 = 1T/2P"):
+        assert needed in text, needed
+    assert "pretrain-inverted" in subprocess.run([sys.executable, "-m", "secretlab", "--help"], cwd=ROOT,
+                                                 capture_output=True, text=True, check=True).stdout
