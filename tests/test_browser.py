@@ -7,7 +7,7 @@ dropdown and asserts that the rendered image and the summary change. The page
 screenshots land in ``test-artifacts/`` (git-ignored) for a human to look at.
 
 Skips with a reason when Chromium, Playwright or Voila is missing
-(``scripts/install_browser.sh`` installs Chromium; CI runs it first).
+(``.ci/install_browser.sh`` installs Chromium; CI runs it first).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ PAGE_TIMEOUT_S = 60
 
 def _requirements() -> str | None:
     if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is absent (install it with scripts/install_browser.sh)"
+        return f"{CHROMIUM} is absent (install it with .ci/install_browser.sh)"
     for module in ("playwright.sync_api", "voila"):
         try:
             __import__(module)
