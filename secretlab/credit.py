@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from secretlab.model import ModelConfig, RewardModel
+from secretlab.model import ModelConfig, RewardModel, batched_forward
 from secretlab.validation import check_int
 
 
@@ -76,25 +76,13 @@ def credit_rows(model: RewardModel, dataset: Any, batch_size: int = 256, toleran
     N, T = rewards.shape
     mask = np.arange(T)[None, :] < lengths[:, None]
     signs = np.sign(rewards).astype(np.int64) * mask
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    obs_all = np.asarray(dataset.obs)
-    actions_all = np.asarray(dataset.actions, dtype=np.int64)
-
     parts: list[tuple[np.ndarray, ...]] = []
-    for start in range(0, N, batch_size):
-        idx = np.arange(start, min(start + batch_size, N))
+    for idx, L, logits, att in batched_forward(model, dataset, batch_size):
         rows_b, steps_b = np.nonzero(signs[idx])
         if len(rows_b) == 0:
             continue
-        L = int(lengths[idx].max())
-        obs = torch.as_tensor(obs_all[idx, :L], device=device)
-        actions = torch.as_tensor(actions_all[idx, :L], device=device)
-        m = torch.as_tensor(mask[idx, :L], device=device)
-        logits, att = model(obs, actions, m)
         pred_all = (logits.argmax(-1) - 1).cpu().numpy()  # (b, L)
-        att_rows = att[torch.as_tensor(rows_b, device=device), torch.as_tensor(steps_b, device=device)]
+        att_rows = att[torch.as_tensor(rows_b, device=att.device), torch.as_tensor(steps_b, device=att.device)]
         full = np.zeros((len(rows_b), T), np.float32)
         full[:, :L] = att_rows.float().cpu().numpy()
         traj = idx[rows_b]
@@ -107,7 +95,6 @@ def credit_rows(model: RewardModel, dataset: Any, batch_size: int = 256, toleran
             correct = np.array([_matches_within(pred_all[r, :lengths[idx[r]]], signs[idx[r]], s, tolerance)
                                 for r, s in zip(rows_b, steps_b)], dtype=bool)
         parts.append((traj, steps_b, sign, pred, correct, full))
-    model.train(was_training)
     if not parts:
         empty = np.zeros(0, np.int64)
         return CreditRows(empty, empty, empty, empty, np.zeros(0, bool), np.zeros((0, T), np.float32))

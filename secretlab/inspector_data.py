@@ -210,27 +210,14 @@ def predict(model, dataset: TrajectoryDataset, batch_size: int = 64) -> tuple[np
     Returns predicted signs (N, L) int8 and attention (N, L, L) float32, where L is the
     longest length in ``dataset`` (the padded tail beyond it is never needed).
     """
-    import torch
+    from secretlab.model import batched_forward
 
     n, L = dataset.n, int(dataset.lengths.max())
-    device = next(model.parameters()).device
     signs = np.zeros((n, L), np.int8)
     attention = np.zeros((n, L, L), np.float32)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for start in range(0, n, batch_size):
-                idx = slice(start, min(start + batch_size, n))
-                obs = torch.from_numpy(np.ascontiguousarray(dataset.obs[idx, :L])).to(device)
-                actions = torch.from_numpy(np.ascontiguousarray(dataset.actions[idx, :L])).to(device)
-                mask = torch.from_numpy(dataset.mask[idx, :L]).to(device)
-                logits, att = model(obs, actions, mask)
-                pred = (logits.argmax(-1) - 1) * mask
-                signs[idx] = pred.cpu().numpy().astype(np.int8)
-                attention[idx] = att.float().cpu().numpy()
-    finally:
-        model.train(was_training)
+    for idx, _, logits, att in batched_forward(model, dataset, batch_size, width=L):
+        signs[idx] = ((logits.argmax(-1) - 1).cpu().numpy() * dataset.mask[idx, :L]).astype(np.int8)
+        attention[idx] = att.float().cpu().numpy()
     return signs, attention
 
 

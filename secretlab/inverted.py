@@ -47,6 +47,7 @@ from secretlab.cache import (artifact_path, config_hash, load_artifact, read_jso
                              write_artifact, write_json_artifact)
 from secretlab.data import maze_seeds
 from secretlab.envs.triggers import TriggersConfig
+from secretlab.plots import plot_iqm_band
 
 SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET = "dqn", "dqn_transfer", "dqn_secret", "dqn_transfer_secret"
 SECRET_EFFECT = "dqn_secret_effect"
@@ -440,9 +441,8 @@ def results_json(result: InvertedResult) -> dict[str, Any]:
 def plot_curves(result: InvertedResult, ax, kind: str = "success", n_boot: int = 500) -> None:
     """IQM curves over seeds with 95% stratified-bootstrap bands against environment steps."""
     for arm in ARMS:
-        point, lo, hi = stats.iqm_curve(result.curves(arm, kind), n_boot, seed=result.config.seed)
-        ax.plot(result.steps, point, label=ARM_LABELS[arm], color=ARM_COLOURS[arm])
-        ax.fill_between(result.steps, lo, hi, color=ARM_COLOURS[arm], alpha=0.18, lw=0)
+        plot_iqm_band(ax, result.steps, result.curves(arm, kind), ARM_LABELS[arm], ARM_COLOURS[arm], alpha=0.18,
+                      n_boot=n_boot, seed=result.config.seed)
     if kind == "success":
         ax.axhline(result.config.threshold, color="k", ls=":", lw=0.8)
         ax.set_ylim(-0.02, 1.02)

@@ -254,3 +254,36 @@ def sequence_loss(logits: Tensor, sign_targets: Tensor, mask: Tensor,
     per_step = weights[target] * nll * mask
     lengths = mask.sum(1).clamp(min=1)
     return (per_step.sum(1) / lengths).mean()
+
+
+def batched_forward(model: nn.Module, dataset, batch_size: int, index=None, width: int | None = None):
+    """Run ``model`` over ``dataset`` in batches (eval mode, no grad): yields ``(idx, L, logits, att)``.
+
+    The one inference loop of the project. ``dataset`` has ``.obs (N, T, ...)``,
+    ``.actions (N, T)`` (-1 pad) and ``.lengths (N,)``; ``index`` (default all, in
+    order) picks and orders the trajectories, e.g. length-sorted to cut padding.
+    Each batch is trimmed to its longest episode L (or cut at ``width`` steps if
+    given): ``idx`` (b,) trajectory indices, ``logits`` (b, L, 3), ``att`` (b, L, L)
+    tensors on the model's device.
+    The model's train/eval mode is restored afterwards.
+    """
+    import numpy as np
+
+    lengths = np.asarray(dataset.lengths, dtype=np.int64)
+    index = np.arange(len(lengths)) if index is None else np.asarray(index, dtype=np.int64)
+    obs_all, actions_all = np.asarray(dataset.obs), np.asarray(dataset.actions, dtype=np.int64)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(index), batch_size):
+                idx = index[start:start + batch_size]
+                L = int(lengths[idx].max()) if width is None else int(width)
+                mask = np.arange(L)[None, :] < lengths[idx, None]
+                logits, att = model(torch.as_tensor(obs_all[idx, :L], device=device),
+                                    torch.as_tensor(actions_all[idx, :L], device=device),
+                                    torch.as_tensor(mask, device=device))
+                yield idx, L, logits, att
+    finally:
+        model.train(was_training)

@@ -108,3 +108,17 @@ def draw_layout(ax, layout, index: int, size: int, title: str | None = None, **k
     """Draw maze ``index`` of a stacked :class:`~secretlab.envs.triggers.Layout`."""
     return draw_maze(ax, size, layout.agent[index], layout.triggers[index], layout.prizes[index],
                      title=title, **kwargs)
+
+
+def plot_iqm_band(ax, x: np.ndarray, curves: np.ndarray, label: str, color, alpha: float = 0.2,
+                  n_boot: int = 2000, seed: int = 0, **style) -> None:
+    """One arm's IQM learning curve with its 95% stratified-bootstrap band; ``curves`` (runs, tasks, X).
+
+    The one way every learning-curve figure draws an arm (``style``: extra line
+    keywords such as ``ls``).
+    """
+    from secretlab.stats import iqm_curve
+
+    point, lo, hi = iqm_curve(curves, n_boot, seed=seed)
+    ax.plot(x, point, label=label, color=color, **style)
+    ax.fill_between(x, lo, hi, color=color, alpha=alpha, lw=0)

@@ -5,8 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from secretlab import stats
 from secretlab.advice import Advice
+from secretlab.plots import plot_iqm_band
 from secretlab.transfer import ORACLE, PLAIN, TransferResult, arm_name
 
 SOURCE_COLOURS = {"secret": "tab:red", "secret_sparse": "tab:orange", "uniform": "tab:gray",
@@ -30,13 +30,11 @@ def plot_curves(result: TransferResult, ax, arms: list[str] | None = None, kind:
     for i, arm in enumerate(arms or result.arms):
         if kind == "success":
             curves, x = result.success_buckets(arm)
-            point, lo, hi = stats.iqm_curve(curves, 500, seed=0)
         else:
-            x = result.eval_episodes
-            point, lo, hi = stats.iqm_curve(result.eval_success[arm].astype(float), 500, seed=0)
+            curves, x = result.eval_success[arm].astype(float), result.eval_episodes
         style = _style(result, arm, i)
-        ax.plot(x, point, label=arm.replace("q_learning_", "") if arm != PLAIN else arm, **style)
-        ax.fill_between(x, lo, hi, color=style["color"], alpha=0.12, lw=0)
+        plot_iqm_band(ax, x, curves, arm.replace("q_learning_", "") if arm != PLAIN else arm, style.pop("color"),
+                      alpha=0.12, n_boot=500, seed=0, **style)
     ax.axhline(result.config.threshold, color="k", ls=":", lw=0.8)
     ax.set_xlabel("episodes")
     ax.set_ylabel("IQM success rate" + (" (greedy)" if kind == "eval" else " (training)"))
@@ -69,10 +67,9 @@ def plot_target_time(result: TransferResult, ax, arms: list[str] | None = None, 
     horizon += max([float(v.max()) for v in result.d_steps.values()] or [0.0])
     grid = np.linspace(0, horizon, n_points)
     for i, arm in enumerate(arms):
-        point, lo, hi = stats.iqm_curve(result.target_time_curves(arm, grid), 300, seed=0)
         style = _style(result, arm, i)
-        ax.plot(grid, point, label=arm, **style)
-        ax.fill_between(grid, lo, hi, color=style["color"], alpha=0.15, lw=0)
+        plot_iqm_band(ax, grid, result.target_time_curves(arm, grid), arm, style.pop("color"), alpha=0.15,
+                      n_boot=300, seed=0, **style)
     ax.set_xlabel("target-side environment steps (incl. |D| random episodes for credit arms)")
     ax.set_ylabel("IQM success (last 10 episodes)")
     ax.set_ylim(-0.02, 1.02)

@@ -178,17 +178,21 @@ def test_picking_one_key_makes_the_other_vanish():
 
 
 # ----------------------------------------------------------------- pipeline helpers
-from secretlab import keys_doors as kd  # noqa: E402
+from secretlab.agents.ppo import PPOConfig  # noqa: E402
+from secretlab.data.keys_doors import CollectConfig, KeysDoorsDataset, collect, model_view  # noqa: E402
+from secretlab.envs.keys_doors import agent_features  # noqa: E402
+from secretlab.experiments import keys_doors as kd  # noqa: E402
+from secretlab.wrappers import ShapingWrapper  # noqa: E402
 from secretlab.credit import CreditRows  # noqa: E402
 
 
 def test_agent_features_one_hot_with_and_without_inventory():
     obs = np.zeros((2, 3, 7, 7), np.uint8)
     obs[0, 0, 0, 0] = 5  # a key in the far-left corner
-    f = kd.agent_features(obs)
+    f = agent_features(obs)
     assert f.shape == (2, 49 * 20) and f.sum() == 2 * 49 * 3  # one code per channel per cell
     assert f[0, 5] == 1.0 and f[1, 0] == 1.0
-    g = kd.agent_features(obs, np.array([-1, 1]), n_colors=2)
+    g = agent_features(obs, np.array([-1, 1]), n_colors=2)
     assert g.shape == (2, 49 * 20 + 3) and list(g[1, -3:]) == [0, 0, 1] and list(g[0, -3:]) == [1, 0, 0]
 
 
@@ -198,7 +202,7 @@ def test_model_view_one_hot_by_hand():
     obs[:, 0, 1] = (4, 1, 2)  # green locked door
     obs[:, 0, 2] = (2, 5, 0)  # grey wall: no colour channel
     obs[:, 0, 3] = (1, 0, 0)  # empty floor
-    v = kd.model_view(obs, n_colors=2)
+    v = model_view(obs, n_colors=2)
     assert v.shape == (11, 7, 7) and (v.sum(0)[0, :4] == [2, 3, 1, 1]).all()
     assert v[4, 0, 0] == 1 and v[6, 0, 0] == 1  # key, red
     assert v[3, 0, 1] == 1 and v[7, 0, 1] == 1 and v[10, 0, 1] == 1  # door, green, locked
@@ -208,15 +212,17 @@ def test_model_view_one_hot_by_hand():
 def test_shaping_wrapper_adds_gamma_phi_next_minus_phi():
     env = KeysDoorsEnv(n_rooms=2, maze_seed=7)
     phi = np.arange(env.config.n_states, dtype=float) / 100
-    shaped = kd.KeysDoorsShaping(env, phi, gamma=0.5)
+    shaped = ShapingWrapper(env, phi, gamma=0.5)  # a plain table on a fixed-maze env
     _, info = shaped.reset()
     s0 = info["state"]
     _, r, _, _, info = shaped.step(FORWARD)
     assert r == pytest.approx(info["env_reward"] + 0.5 * phi[info["state"]] - phi[s0])
     with pytest.raises(ValueError, match="maze_seed"):
-        kd.KeysDoorsShaping(KeysDoorsEnv(n_rooms=2), phi, 0.9)
+        ShapingWrapper(KeysDoorsEnv(n_rooms=2), phi, gamma=0.9)
     with pytest.raises(ValueError, match="potential"):
-        kd.KeysDoorsShaping(KeysDoorsEnv(n_rooms=2, maze_seed=1), phi[:-1], 0.9)
+        ShapingWrapper(KeysDoorsEnv(n_rooms=2, maze_seed=1), phi[:-1], gamma=0.9)
+    with pytest.raises(ValueError, match="gamma"):
+        ShapingWrapper(KeysDoorsEnv(n_rooms=2, maze_seed=1), phi)
 
 
 def test_learning_curves_mean_of_last_episodes_ended_by_each_step():
@@ -228,9 +234,9 @@ def test_learning_curves_mean_of_last_episodes_ended_by_each_step():
 
 def _tiny_dataset(picked, opened, rewards):
     T = len(rewards)
-    cfg = kd.CollectConfig(env=kd.KeysDoorsConfig(n_rooms=2), n_trajectories=1)
+    cfg = CollectConfig(env=KeysDoorsConfig(n_rooms=2), n_trajectories=1)
     z = np.zeros
-    return kd.KeysDoorsDataset(
+    return KeysDoorsDataset(
         cfg, obs=z((1, T, 3, 7, 7), np.uint8), actions=z((1, T), np.int64), rewards=np.array([rewards], np.float32),
         states=z((1, T + 1), np.int64), picked=np.array([picked]), opened=np.array([opened]),
         agent_xy=np.stack([np.arange(T + 1), np.ones(T + 1, np.int64)], -1)[None], lengths=np.array([T]),
@@ -258,24 +264,24 @@ def test_attention_around_pickups_by_hand():
 
 
 def test_collect_random_policy_is_deterministic_and_consistent():
-    cfg = kd.CollectConfig(env=kd.KeysDoorsConfig(n_rooms=2, max_steps=30), n_trajectories=3, seed=4)
-    a, b = kd.collect(cfg), kd.collect(cfg)
+    cfg = CollectConfig(env=KeysDoorsConfig(n_rooms=2, max_steps=30), n_trajectories=3, seed=4)
+    a, b = collect(cfg), collect(cfg)
     assert np.array_equal(a.actions, b.actions) and np.array_equal(a.states, b.states)
     assert a.obs.shape == (3, 30, 11, 7, 7) and (a.lengths == 30).all()  # one-hot view, 2 colours
     assert ((a.opened >= 0) == (a.rewards == 1)).all()
-    fixed = kd.collect(kd.CollectConfig(env=kd.KeysDoorsConfig(n_rooms=2, max_steps=5, maze_seed=9), n_trajectories=2))
+    fixed = collect(CollectConfig(env=KeysDoorsConfig(n_rooms=2, max_steps=5, maze_seed=9), n_trajectories=2))
     assert (fixed.states[:, 0] == fixed.states[0, 0]).all()
 
 
 def test_pipeline_bad_input():
     with pytest.raises(ValueError, match="n_envs"):
-        kd.PPOConfig(n_envs=0)
+        PPOConfig(n_envs=0)
     with pytest.raises(ValueError, match="n_trajectories"):
-        kd.CollectConfig(n_trajectories=0)
+        CollectConfig(n_trajectories=0)
     with pytest.raises(ValueError, match="split"):
-        kd.CollectConfig(split="test")
+        CollectConfig(split="test")
     with pytest.raises(ValueError, match="n_seeds"):
-        kd.compare_ppo(kd.KeysDoorsConfig(maze_seed=1), kd.PPOConfig(), np.zeros(1), n_seeds=0)
+        kd.compare_ppo(KeysDoorsConfig(maze_seed=1), PPOConfig(), np.zeros(1), n_seeds=0)
 
 
 def test_door_discrimination_reads_probabilities_at_the_right_steps():
@@ -291,7 +297,7 @@ def test_door_discrimination_reads_probabilities_at_the_right_steps():
             probs = torch.stack([torch.zeros_like(p) + 1e-6, 1 - p, p], -1)
             return probs.log(), None
 
-    cfg = kd.KeysDoorsConfig(n_rooms=2)
+    cfg = KeysDoorsConfig(n_rooms=2)
     ds = _tiny_dataset(picked=[-1] * 8, opened=[-1] * 6 + [0, -1], rewards=[0, 0, 0, 0, 0, 0, 1, 0])
     ds.obs = np.zeros((1, 8, 11, 7, 7), np.uint8)
     ds.obs[0, [3, 6], 3, 5, 3] = 1  # facing the door at steps 3 and 6

@@ -10,10 +10,10 @@ from secretlab.bench import Measurement, rate_measurement, timed
 def sb3_predict_loop(model, env_config, n_trajectories: int, seed: int = 0) -> int:
     """The straightforward reference: one env, ``model.predict`` on every step (sampled actions),
     recording what the dataset records. Returns the number of env steps taken."""
-    from secretlab import keys_doors as kd
+    from secretlab.agents.ppo import AgentObservation
     from secretlab.envs.keys_doors import KeysDoorsEnv
 
-    env = kd.AgentObservation(KeysDoorsEnv(n_rooms=env_config.n_rooms, room_size=env_config.room_size,
+    env = AgentObservation(KeysDoorsEnv(n_rooms=env_config.n_rooms, room_size=env_config.room_size,
                                            max_steps=env_config.max_steps))
     steps = 0
     for i in range(n_trajectories):
@@ -42,17 +42,19 @@ def bench_collect_keys_doors(quick: bool) -> list[Measurement]:
 
 
 def _collect_keys_doors(quick: bool) -> list[Measurement]:
-    from secretlab import keys_doors as kd
+    from secretlab.agents.ppo import PPOConfig, make_ppo
+    from secretlab.data.keys_doors import CollectConfig, collect
+    from secretlab.envs.keys_doors import KeysDoorsConfig
 
-    env_config = kd.KeysDoorsConfig(n_rooms=2, room_size=3, max_steps=30 if quick else None)
+    env_config = KeysDoorsConfig(n_rooms=2, room_size=3, max_steps=30 if quick else None)
     n = 48 if quick else 512
     torch.manual_seed(0)
-    model = kd.make_ppo(env_config, kd.PPOConfig(n_envs=1, batch_size=64), seed=0)  # untrained: same cost per call
-    config = kd.CollectConfig(env=env_config, n_trajectories=n, seed=0, agent={"bench": True})
+    model = make_ppo(env_config, PPOConfig(n_envs=1, batch_size=64), seed=0)  # untrained: same cost per call
+    config = CollectConfig(env=env_config, n_trajectories=n, seed=0, agent={"bench": True})
     ours_steps = [0]
 
     def run_ours():
-        ours_steps[0] = int(kd.collect(config, model.policy).lengths.sum())
+        ours_steps[0] = int(collect(config, model.policy).lengths.sum())
 
     seconds = timed(run_ours)
     ours = ours_steps[0] / seconds

@@ -153,6 +153,11 @@ class KeysDoorsConfig:
         d["max_steps"] = self.horizon
         return d
 
+    def env_kwargs(self) -> dict[str, Any]:
+        """The :class:`KeysDoorsEnv` keyword arguments that build this configuration."""
+        return {"n_rooms": self.n_rooms, "room_size": self.room_size, "n_colors": self.n_colors,
+                "max_steps": self.max_steps, "maze_seed": self.maze_seed, "show_carried": self.show_carried}
+
 
 def _check_int(name: str, value: Any, minimum: int, maximum: int) -> None:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
@@ -358,3 +363,91 @@ class KeysDoorsEnv(MiniGridEnv):
             "goal_xy": np.array(self.goal_position, np.int64),
             "start": np.array(self.start, np.int64),
         }
+
+
+# =============================================================================
+# What a policy reads, and the picture of a maze
+# =============================================================================
+#: MiniGrid codes seen in the view: 11 object types, 6 colours, 3 door states.
+FEATURE_CODES = (OBS_MAX + 1, 6, 3)
+
+
+def agent_features(obs: np.ndarray, carrying: np.ndarray | None = None, n_colors: int = 2) -> np.ndarray:
+    """What a policy network reads: one-hot view codes (+ the carried key's colour if ``carrying`` is given).
+
+    ``obs`` (B, 3, 7, 7) uint8 env observations -> (B, 49·(11+6+3)) float32;
+    with ``carrying`` (B,) colour index or -1, an "inventory" one-hot of
+    ``n_colors + 1`` entries is appended. By default the agent goes without it
+    (DMLab's frames do not show the held key either); then its behaviour after
+    a pickup does not depend on which key it holds, so door openings can only be
+    predicted by remembering the pickup — the credit SECRET should find.
+    """
+    obs = np.asarray(obs)
+    B = obs.shape[0]
+    parts = []
+    for c, n_codes in enumerate(FEATURE_CODES):
+        parts.append(np.eye(n_codes, dtype=np.float32)[obs[:, c].reshape(B, -1)].reshape(B, -1))
+    if carrying is not None:
+        parts.append(np.eye(n_colors + 1, dtype=np.float32)[np.asarray(carrying) + 1])
+    return np.concatenate(parts, axis=1)
+
+
+def n_agent_features(n_colors: int, inventory: bool) -> int:
+    """Length of :func:`agent_features`' rows."""
+    return VIEW * VIEW * sum(FEATURE_CODES) + (n_colors + 1 if inventory else 0)
+
+
+def maze_layout(config: KeysDoorsConfig, maze_seed: int) -> dict[str, np.ndarray]:
+    """The :meth:`KeysDoorsEnv.layout_arrays` of maze ``maze_seed`` of ``config``'s distribution."""
+    env = KeysDoorsEnv(**{**config.env_kwargs(), "maze_seed": int(maze_seed)})
+    env.reset()
+    return env.layout_arrays()
+
+
+_COLOUR_RGB = {"red": (0.85, 0.15, 0.15), "green": (0.15, 0.65, 0.25), "blue": (0.2, 0.35, 0.9),
+               "purple": (0.5, 0.2, 0.75), "yellow": (0.9, 0.8, 0.1), "grey": (0.5, 0.5, 0.5)}
+
+
+def draw_maze(ax, env_config: KeysDoorsConfig, layout: dict[str, np.ndarray], values: np.ndarray | None = None,
+              cmap: str = "Reds", title: str | None = None, colorbar_label: str | None = None):
+    """Draw one KeysDoors maze (walls, doors, keys, goal, start) with an optional (height, width) heatmap.
+
+    ``layout``: :meth:`KeysDoorsEnv.layout_arrays` (or one trajectory's slice of a
+    dataset's layout fields). Keys are drawn as coloured circles, doors as
+    coloured squares with a dark edge, the goal ("cake") as a star and the start
+    as a triangle. Returns the heatmap artist (or None).
+    """
+    from matplotlib.patches import Circle, Rectangle
+
+    H, W = env_config.height, env_config.width
+    ax.set_xlim(-0.5, W - 0.5)
+    ax.set_ylim(H - 0.5, -0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    walls = np.zeros((H, W), bool)
+    walls[0, :] = walls[-1, :] = walls[:, 0] = walls[:, -1] = True
+    for i in range(env_config.n_doors):
+        walls[:, (i + 1) * (env_config.room_size + 1)] = True
+    im = None
+    if values is not None:
+        im = ax.imshow(np.ma.masked_invalid(np.where(walls, np.nan, values)), cmap=cmap, vmin=0,
+                       extent=(-0.5, W - 0.5, H - 0.5, -0.5), zorder=1)
+        if colorbar_label is not None:
+            ax.figure.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label=colorbar_label)
+    for y, x in zip(*np.nonzero(walls)):
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, color=(0.25, 0.25, 0.25), zorder=2))
+    for (x, y), c in zip(layout["door_xy"], layout["door_colour"]):
+        ax.add_patch(Rectangle((x - 0.4, y - 0.4), 0.8, 0.8, facecolor=_COLOUR_RGB[COLOR_NAMES[c]],
+                               edgecolor="black", lw=1.5, zorder=3))
+    for room_keys, room_colours, door_colour in zip(layout["key_xy"], layout["key_colour"], layout["door_colour"]):
+        for (x, y), c in zip(room_keys, room_colours):
+            ax.add_patch(Circle((x, y), 0.28, facecolor=_COLOUR_RGB[COLOR_NAMES[c]],
+                                edgecolor="black" if c == door_colour else "white", lw=2, zorder=3))
+    gx, gy = layout["goal_xy"]
+    ax.plot(gx, gy, marker="*", ms=16, color=(0.96, 0.45, 0.75), mec="black", zorder=3)
+    sx, sy, sdir = layout["start"]
+    ax.plot(sx, sy, marker=">v<^"[int(sdir)], ms=10, color=(0.98, 0.82, 0.10), mec="black", zorder=3)
+    if title:
+        ax.set_title(title)
+    return im

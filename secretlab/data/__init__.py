@@ -40,15 +40,24 @@ def uniform_random_policy(obs: np.ndarray, state: np.ndarray, rng: np.random.Gen
     return rng.integers(0, N_ACTIONS, size=len(state))
 
 
-def maze_seeds(split: Split, seed: int, n: int) -> np.ndarray:
-    """Maze seeds of a split: ``offset(split) + seed·1e9 + [0, n)`` (disjoint across splits)."""
-    if split not in _SPLIT_OFFSET:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+def block_seeds(offsets: dict[str, int], split: str, seed: int, n: int) -> np.ndarray:
+    """The split rule of every dataset: ``offsets[split] + seed·1e9 + [0, n)``.
+
+    Each environment's datasets give ``offsets`` one block per split, 1e15 apart, so the splits (and, within
+    a split, the notebook seeds) never share a maze seed.
+    """
+    if split not in offsets:
+        raise ValueError(f"split must be one of {tuple(offsets)}, got {split!r}")
     if not 0 <= seed < 10**6:
         raise ValueError(f"seed must be in [0, 1e6), got {seed}")
     if not 0 <= n <= _SEED_STRIDE:
         raise ValueError(f"n must be in [0, 1e9], got {n}")
-    return _SPLIT_OFFSET[split] + seed * _SEED_STRIDE + np.arange(n, dtype=np.int64)
+    return offsets[split] + seed * _SEED_STRIDE + np.arange(n, dtype=np.int64)
+
+
+def maze_seeds(split: Split, seed: int, n: int) -> np.ndarray:
+    """Maze seeds of a Triggers split: ``offset(split) + seed·1e9 + [0, n)`` (disjoint across splits)."""
+    return block_seeds(_SPLIT_OFFSET, split, seed, n)
 
 
 def seed_block(split: Split, seed: int) -> tuple[int, int]:
