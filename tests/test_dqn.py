@@ -335,7 +335,7 @@ def test_step_buckets_by_hand():
 def test_stable_baselines3_dqn_runs_unchanged_on_the_shaped_env():
     import gymnasium as gym
 
-    from secretlab.agents.dqn import full_grid_env, sb3_dqn
+    from secretlab.agents.sb3_dqn import full_grid_env, sb3_dqn
     from secretlab.shaping import oracle_potential
     from secretlab.wrappers import ShapingWrapper
 

@@ -1,8 +1,10 @@
 """Seed-batched DQN (Mnih et al., 2015) for the inverted-dynamics transfer (paper Fig. 6, App. A.3).
 
-One file, CleanRL-style: :class:`DQNConfig` holds the hyperparameters, the
-ALGORITHM section is the DQN itself, the PLUMBING section is batching, replay
-storage, checkpoints and the Stable-Baselines3 bridge.
+CleanRL-style: :class:`DQNConfig` holds the hyperparameters, the ALGORITHM
+section is the DQN itself, the PLUMBING section is replay storage, the batched
+training loop and evaluation. The network and its seed-batched form are in
+:mod:`secretlab.agents.dqn_networks`, the Stable-Baselines3 bridge in
+:mod:`secretlab.agents.sb3_dqn` (all re-exported here).
 
 Seed batching. All ``S`` networks of a run (seeds, and possibly several arms)
 live in ONE set of stacked parameters of shape ``(S, ...)``; :func:`batched_forward`
@@ -32,9 +34,12 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
-from torch.func import stack_module_state
 
+# The network and its seed-batched form live in dqn_networks; re-exported here, the one DQN entry point.
+from secretlab.agents.dqn_networks import (  # noqa: F401
+    QNetwork, SeedBatchedQ, batched_forward, check_compatible, feature_size, fresh_networks, load_stacked,
+    networks_from_stacked, save_stacked,
+)
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
 
@@ -96,43 +101,8 @@ class DQNConfig:
 
 
 # =====================================================================================
-# ALGORITHM: the paper's Q-network, ε schedule, TD update
+# ALGORITHM: ε schedule and TD update (the Q-network: secretlab.agents.dqn_networks)
 # =====================================================================================
-
-
-class QNetwork(nn.Module):
-    """The paper's small DQN: conv 8 (3×3, stride 2) → conv 16 (3×3) → conv 16 (3×3) → FC 64 → |A|.
-
-    Input: ``(B, 3, size, size)`` full grids (channels agent, trigger, prize; uint8 or
-    float in {0, 1}). Output: ``(B, n_actions)`` Q-values. Every conv has padding 1,
-    so an 8×8 grid gives 16·4·4 = 256 features and a 12×12 grid 16·6·6 = 576: the
-    FC layer's shape records the grid size, which is why weights cannot move
-    between sizes (:func:`check_compatible`).
-    """
-
-    def __init__(self, grid_size: int = 8, n_actions: int = N_ACTIONS) -> None:
-        super().__init__()
-        self.grid_size = int(grid_size)
-        self.n_actions = int(n_actions)
-        self.conv1 = nn.Conv2d(3, 8, 3, stride=2, padding=1)
-        self.conv2 = nn.Conv2d(8, 16, 3, stride=1, padding=1)
-        self.conv3 = nn.Conv2d(16, 16, 3, stride=1, padding=1)
-        self.fc = nn.Linear(feature_size(grid_size), 64)
-        self.head = nn.Linear(64, n_actions)
-
-    def forward(self, grid: torch.Tensor) -> torch.Tensor:
-        x = grid.float()
-        x = F.relu(self.conv1(x))
-        x = F.relu(self.conv2(x))
-        x = F.relu(self.conv3(x))
-        x = F.relu(self.fc(x.flatten(-3)))
-        return self.head(x)
-
-
-def feature_size(grid_size: int) -> int:
-    """Flattened conv features for a ``grid_size``² input: 16·⌈size/2⌉²."""
-    side = (int(grid_size) + 2 - 3) // 2 + 1
-    return 16 * side * side
 
 
 def linear_schedule(start_e: float, end_e: float, duration: int, step: int | np.ndarray) -> float | np.ndarray:
@@ -156,115 +126,6 @@ def td_loss(q_online: torch.Tensor, q_target_next: torch.Tensor, actions: torch.
     per_sample = F.huber_loss(q_taken, target, reduction="none", delta=huber_delta)
     return per_sample.mean(-1).sum()
 
-
-class SeedBatchedQ:
-    """``S`` independent :class:`QNetwork` s stored as stacked parameters ``(S, ...)``.
-
-    ``q(obs)`` maps obs ``(S, B, 3, size, size)`` to Q-values ``(S, B, n_actions)``;
-    network ``i`` only ever sees ``obs[i]``. The convolutions run as ONE grouped
-    convolution (``groups=S``) and the dense layers as one batched matmul; on this
-    CPU that beat ``torch.vmap(functional_call)`` by ~2x when acting (batch 1) and
-    tied when training (measured with S=20; see ``docs/dqn.md``).
-    """
-
-    def __init__(self, networks: Sequence[QNetwork], device: str | torch.device = "cpu") -> None:
-        if len(networks) < 1:
-            raise ValueError("networks must hold at least one QNetwork")
-        sizes = {(n.grid_size, n.n_actions) for n in networks}
-        if len(sizes) != 1:
-            raise ValueError(f"all networks must share grid_size and n_actions, got {sorted(sizes)}")
-        self.grid_size, self.n_actions = sizes.pop()
-        self.device = torch.device(device)
-        params, _ = stack_module_state([n.to(self.device) for n in networks])
-        self.params = {k: nn.Parameter(v.detach().clone()) for k, v in params.items()}
-
-    @property
-    def n_networks(self) -> int:
-        return next(iter(self.params.values())).shape[0]
-
-    def __call__(self, obs: torch.Tensor, params: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        return batched_forward(self.params if params is None else params, obs.to(self.device))
-
-    def detached_copy(self) -> dict[str, torch.Tensor]:
-        """A frozen copy of the stacked parameters (the target network)."""
-        return {k: v.detach().clone() for k, v in self.params.items()}
-
-    def state_dict_of(self, i: int) -> dict[str, torch.Tensor]:
-        """Network ``i`` as a plain :class:`QNetwork` state dict."""
-        return {k: v[i].detach().clone() for k, v in self.params.items()}
-
-    def network(self, i: int) -> QNetwork:
-        net = QNetwork(self.grid_size, self.n_actions)
-        net.load_state_dict(self.state_dict_of(i))
-        return net
-
-    def stacked_state(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().cpu().clone() for k, v in self.params.items()}
-
-
-def batched_forward(params: dict[str, torch.Tensor], obs: torch.Tensor) -> torch.Tensor:
-    """:meth:`QNetwork.forward` for S stacked networks: obs (S, B, 3, H, W) -> Q (S, B, A).
-
-    The S networks' channels sit side by side (B, S·C, H, W) so one grouped conv
-    applies network i's filters to network i's channels only. Activations are
-    channels-last in memory (``(B, H, W, S·C)``): oneDNN's grouped convs run faster that way here
-    (the stride-2 first conv ~3.5× faster; docs/dqn.md).
-    """
-    n_nets, batch, _, height, width = obs.shape
-    h = obs.permute(1, 3, 4, 0, 2).reshape(batch, height, width, -1).float().permute(0, 3, 1, 2)
-    for name, stride in (("conv1", 2), ("conv2", 1), ("conv3", 1)):
-        w = params[f"{name}.weight"]
-        h = F.relu(F.conv2d(h, w.reshape(-1, *w.shape[2:]), params[f"{name}.bias"].reshape(-1),
-                            stride=stride, padding=1, groups=n_nets))
-    h = h.reshape(batch, n_nets, -1).transpose(0, 1)  # (S, B, features), same order as Flatten
-    h = F.relu(torch.baddbmm(params["fc.bias"][:, None], h, params["fc.weight"].transpose(1, 2)))
-    return torch.baddbmm(params["head.bias"][:, None], h, params["head.weight"].transpose(1, 2))
-
-
-def fresh_networks(grid_size: int, seeds: Sequence[int]) -> list[QNetwork]:
-    """One freshly initialised :class:`QNetwork` per seed (PyTorch's default init, seeded)."""
-    nets = []
-    for s in seeds:
-        torch.manual_seed(int(s))
-        nets.append(QNetwork(grid_size))
-    return nets
-
-
-def networks_from_stacked(state: dict[str, torch.Tensor], grid_size: int,
-                          pick: Sequence[int] | None = None, source: str = "source checkpoint") -> list[QNetwork]:
-    """Unstack a checkpoint into :class:`QNetwork` s for ``grid_size`` grids (rows ``pick``)."""
-    check_compatible(state, grid_size, source=source)
-    n = next(iter(state.values())).shape[0]
-    rows = range(n) if pick is None else pick
-    nets = []
-    for i in rows:
-        net = QNetwork(grid_size)
-        net.load_state_dict({k: v[int(i)] for k, v in state.items()})
-        nets.append(net)
-    return nets
-
-
-def check_compatible(stacked_state: dict[str, torch.Tensor], grid_size: int,
-                     source: str = "source checkpoint") -> None:
-    """Raise a ValueError unless stacked weights ``(S, ...)`` fit a ``grid_size`` Q-network."""
-    expected = {k: tuple(v.shape) for k, v in QNetwork(grid_size).state_dict().items()}
-    got = {k: tuple(v.shape[1:]) for k, v in stacked_state.items()}
-    if set(got) != set(expected):
-        raise ValueError(f"{source} is not a QNetwork: parameters {sorted(got)}, expected {sorted(expected)}")
-    for name, shape in expected.items():
-        if got[name] != shape:
-            sizes = _grid_sizes_of(got.get("fc.weight", (0, 0))[1])
-            hint = f" (trained on {' or '.join(f'{s}×{s}' for s in sizes)} grids)" if sizes else ""
-            raise ValueError(
-                f"{source} does not fit the target observation: {name} has shape {got[name]}{hint}, "
-                f"but a Q-network for {grid_size}×{grid_size} grids needs {shape}; weight transfer "
-                f"needs the same grid size (the SECRET shaping does not)"
-            )
-
-
-def _grid_sizes_of(n_features: int) -> list[int]:
-    """Grid sizes whose conv features have ``n_features`` (7 and 8 both give 256)."""
-    return [size for size in range(3, 257) if feature_size(size) == n_features]
 
 
 # =====================================================================================
@@ -528,80 +389,15 @@ def _evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarra
             "all_triggers": activations >= env_config.n_triggers}
 
 
-def save_stacked(path, q: SeedBatchedQ) -> None:
-    """Save the stacked weights atomically (a plain tensor dict: loads with ``weights_only=True``)."""
-    from secretlab.cache import atomic_path
-
-    with atomic_path(path) as tmp:
-        torch.save(q.stacked_state(), tmp)
-
-
-def load_stacked(path) -> dict[str, torch.Tensor]:
-    """Stacked weights (``weights_only=True``, hash-checked if cached); a bad file raises ``ArtifactError``."""
-    from secretlab.cache import read_torch, read_verified
-
-    return read_verified(path, read_torch)
-
-
-# =====================================================================================
-# PLUMBING: the same network and environment for Stable-Baselines3
-# =====================================================================================
-
-
-def full_grid_env(env):
-    """Wrap a ``secretlab/Triggers-v0`` env (possibly shaped) so it observes the full grid.
-
-    The contract env observes the 3×3 crop; DQN sees the whole maze (docs/design.md §2), given
-    by ``env.unwrapped.full_grid()`` as (3, size, size) uint8 in {0, 1}.
-    """
-    import gymnasium as gym
-
-    class FullGridObservation(gym.ObservationWrapper):
-        def __init__(self, inner):
-            super().__init__(inner)
-            size = inner.unwrapped.config.size
-            self.observation_space = gym.spaces.Box(0, 1, shape=(3, size, size), dtype=np.uint8)
-
-        def observation(self, observation):
-            return self.env.unwrapped.full_grid()
-
-    return FullGridObservation(env)
-
-
-def sb3_dqn(env, cfg: DQNConfig, seed: int = 0, verbose: int = 0):
-    """Stable-Baselines3's ``DQN``, unchanged, with the paper's network and ``cfg``'s schedule.
-
-    SB3 builds its Q-network as features extractor + linear head: the extractor here is
-    :class:`QNetwork` without its head, so both implementations train the same network.
-    """
-    from stable_baselines3 import DQN
-    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
-
-    class PaperFeatures(BaseFeaturesExtractor):
-        def __init__(self, observation_space):
-            super().__init__(observation_space, features_dim=64)
-            net = QNetwork(observation_space.shape[-1])
-            self.body = nn.Sequential(net.conv1, nn.ReLU(), net.conv2, nn.ReLU(), net.conv3, nn.ReLU(),
-                                      nn.Flatten(), net.fc, nn.ReLU())
-
-        def forward(self, observations):
-            return self.body(observations.float())
-
-    exploration_fraction = min(1.0, cfg.exploration_steps / cfg.total_steps)
-    return DQN(
-        "MlpPolicy", env, learning_rate=cfg.learning_rate, buffer_size=min(cfg.buffer_size, cfg.total_steps),
-        learning_starts=cfg.learning_starts, batch_size=cfg.batch_size, gamma=cfg.gamma,
-        train_freq=cfg.train_frequency, gradient_steps=1, target_update_interval=cfg.target_update_interval,
-        exploration_fraction=exploration_fraction, exploration_initial_eps=cfg.start_e,
-        exploration_final_eps=cfg.end_e, max_grad_norm=1e9, seed=seed, verbose=verbose, device="cpu",
-        optimize_memory_usage=False,
-        policy_kwargs={"features_extractor_class": PaperFeatures, "net_arch": [], "normalize_images": False,
-                       "optimizer_class": torch.optim.RMSprop,
-                       "optimizer_kwargs": {"alpha": cfg.rmsprop_alpha, "eps": cfg.rmsprop_eps,
-                                            "centered": cfg.rmsprop_centered}},
-    )
-
-
 def scaled(cfg: DQNConfig, **changes: Any) -> DQNConfig:
     """A copy of ``cfg`` with ``changes`` (profiles scale the paper's schedule down)."""
     return replace(cfg, **changes)
+
+
+def __getattr__(name: str):
+    # The Stable-Baselines3 bridge imports SB3 (slow): loaded on first use.
+    if name in ("full_grid_env", "sb3_dqn"):
+        from secretlab.agents import sb3_dqn
+
+        return getattr(sb3_dqn, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
