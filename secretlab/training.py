@@ -153,15 +153,8 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
     best_confusion = np.zeros((3, 3), np.int64)
     first_epoch = 1
     if resume_path is not None and Path(resume_path).exists():
-        point = read_verified(resume_path, read_torch)  # a bad file: ArtifactError naming it
-        model.load_state_dict(point["model"])
-        optimizer.load_state_dict(point["optimizer"])
-        best_state = {k: v.to(device) for k, v in point["best_state"].items()}
-        rows, best_loss, stale = point["history"], point["best_loss"], point["stale"]
-        best_confusion = np.asarray(point["best_confusion"], dtype=np.int64)
-        torch.set_rng_state(point["torch_rng"])
-        generator.set_state(point["generator"])
-        first_epoch = point["epoch"] + 1
+        first_epoch, best_state, best_loss, stale, rows, best_confusion = _load_resume_point(
+            resume_path, model, optimizer, generator, device)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -172,25 +165,10 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
         if stopped:
             break
         start = time.perf_counter()
-        model.train()
-        total, count = 0.0, 0
-        order = _bucketed(train_idx, tensors.lengths, train_config, generator)
-        for i, batch in enumerate(tensors.batches(order, device)):
-            for group in optimizer.param_groups:  # a function of the step alone, so a resumed run matches
-                group["lr"] = learning_rate(train_config, epoch - 1 + i / len(order))
-            loss = sequence_loss(model(batch.obs, batch.actions, batch.mask)[0], batch.signs, batch.mask,
-                                 train_config.class_weights)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), train_config.grad_clip)
-            optimizer.step()
-            value = loss.item()
-            check_finite_loss("training loss", value, epoch, i + 1, train_config.lr)  # before any checkpoint
-            total += value * len(batch.mask)
-            count += len(batch.mask)
+        train_loss = _train_epoch(model, optimizer, tensors, train_idx, train_config, generator, epoch, device)
         val = evaluate(model, tensors, val_idx, train_config, device)
         check_finite_loss("validation loss", val["loss"], epoch, None, train_config.lr)
-        row = {"epoch": epoch, "train_loss": total / count, "val_loss": val["loss"],
+        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val["loss"],
                **val["metrics"], "seconds": time.perf_counter() - start}
         rows.append(row)
         if val["loss"] < best_loss - MIN_IMPROVEMENT:
@@ -214,6 +192,43 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
     history = pd.DataFrame(rows)
     history["best"] = kept_epoch_mask(history["val_loss"].to_numpy())
     return TrainedModel(model, model_config, train_config, history, best_confusion)
+
+
+def _train_epoch(model: RewardModel, optimizer: torch.optim.Optimizer, tensors: "_DatasetTensors",
+                 train_idx: np.ndarray, train_config: TrainConfig, generator: torch.Generator, epoch: int,
+                 device: torch.device) -> float:
+    """One pass over the training trajectories (length-bucketed batches); the trajectory-weighted mean loss."""
+    model.train()
+    total, count = 0.0, 0
+    order = _bucketed(train_idx, tensors.lengths, train_config, generator)
+    for i, batch in enumerate(tensors.batches(order, device)):
+        for group in optimizer.param_groups:  # a function of the step alone, so a resumed run matches
+            group["lr"] = learning_rate(train_config, epoch - 1 + i / len(order))
+        loss = sequence_loss(model(batch.obs, batch.actions, batch.mask)[0], batch.signs, batch.mask,
+                             train_config.class_weights)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), train_config.grad_clip)
+        optimizer.step()
+        value = loss.item()
+        check_finite_loss("training loss", value, epoch, i + 1, train_config.lr)  # before any checkpoint
+        total += value * len(batch.mask)
+        count += len(batch.mask)
+    return total / count
+
+
+def _load_resume_point(path: str | Path, model: RewardModel, optimizer: torch.optim.Optimizer,
+                       generator: torch.Generator, device: torch.device) -> tuple:
+    """Restore what :func:`_save_resume_point` wrote into ``model``, ``optimizer``, the RNGs; return
+    ``(first_epoch, best_state, best_loss, stale, history rows, best_confusion)``."""
+    point = read_verified(path, read_torch)  # a bad file: ArtifactError naming it
+    model.load_state_dict(point["model"])
+    optimizer.load_state_dict(point["optimizer"])
+    torch.set_rng_state(point["torch_rng"])
+    generator.set_state(point["generator"])
+    best_state = {k: v.to(device) for k, v in point["best_state"].items()}
+    return (point["epoch"] + 1, best_state, point["best_loss"], point["stale"], point["history"],
+            np.asarray(point["best_confusion"], dtype=np.int64))
 
 
 def kept_epoch_mask(val_loss: np.ndarray) -> np.ndarray:

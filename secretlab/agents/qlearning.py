@@ -270,52 +270,87 @@ def train_q_learning(
     Each agent stops learning after ``config.n_episodes`` episodes.
     """
     b = _check_layouts(env, layouts)
-    n_s, e_max = env.n_states, config.n_episodes
-    lr, eps, gamma = config.learning_rate, config.epsilon, config.gamma
-    phi = _tables("potentials", potentials, (b, n_s), gamma)
-    adv = _tables("advice", advice, (b, n_s, N_ACTIONS), gamma)
+    n_s = env.n_states
+    phi = _tables("potentials", potentials, (b, n_s), config.gamma)
+    adv = _tables("advice", advice, (b, n_s, N_ACTIONS), config.gamma)
     phi = phi if phi is not None and np.any(phi != 0) else None
     adv = adv if adv is not None and np.any(adv != 0) else None
-    keys = stream_keys(config.seed, _check_streams(streams, b), purpose=11)
-    models = _MazeModels(env, layouts)
-
+    stream_ids = _check_streams(streams, b)
     lookahead = adv is not None and config.advice_mode == "lookahead"
     q = np.full((b, n_s, N_ACTIONS), config.q_init, dtype=np.float64)
     if adv is not None and not lookahead:
         q += adv  # Q₀ = Φ: look-ahead advice in its Q-initialisation form
-    q_flat = q.reshape(-1)
-    adv_flat = adv.reshape(-1) if lookahead else None
-    eval_points = config.eval_points
-    # Greedy snapshots keep only which actions are greedy (a 4-bit mask per state): 16x less memory than values.
-    snapshots = np.empty((len(eval_points), b, n_s), dtype=np.uint8)
-    snapshots[0] = greedy_mask(q + adv if lookahead else q)
-    out_return = np.zeros((b, e_max), np.float32)
-    out_shaped = np.zeros((b, e_max), np.float32)
-    out_success = np.zeros((b, e_max), bool)
-    out_length = np.zeros((b, e_max), np.int64)
-    visits = np.zeros((b, n_s), np.int64)
+    out = _Outputs.empty(b, config.n_episodes, len(config.eval_points), n_s)
+    out.snapshots[0] = greedy_mask(q + adv if lookahead else q)
+    global_steps = _learn(q, adv if lookahead else None, phi, _MazeModels(env, layouts),
+                          stream_keys(config.seed, stream_ids, purpose=11), config, env.horizon, out)
+    # Greedy evaluation of every snapshot: snapshot j of agent b runs on stream (b's stream)·k + j.
+    k = len(config.eval_points)
+    tiled = Layout(*(np.tile(np.asarray(x), (k,) + (1,) * (np.ndim(x) - 1)) for x in layouts))
+    ev_streams = np.tile(stream_ids, k) * k + np.repeat(np.arange(k), b)
+    ev_ret, ev_succ, ev_len = _evaluate_masks(env, tiled, out.snapshots.reshape(k * b, n_s), config.seed, 0.0,
+                                              ev_streams)
+    return QLearningResult(
+        out.returns, out.shaped, out.success, out.length, config.eval_points,
+        ev_ret.reshape(k, b).T.copy(), ev_succ.reshape(k, b).T.copy(), ev_len.reshape(k, b).T.copy(),
+        q + adv if lookahead else q, global_steps, out.visits,
+    )
 
+
+@dataclass
+class _Outputs:
+    """What :func:`train_q_learning` records per agent (by agent id): (B, E) episode logs, (K, B, n_states)
+    greedy snapshots as 4-bit masks (16x less memory than values), (B, n_states) state visits."""
+
+    returns: np.ndarray
+    shaped: np.ndarray
+    success: np.ndarray
+    length: np.ndarray
+    episodes_done: np.ndarray
+    snapshots: np.ndarray
+    visits: np.ndarray
+
+    @classmethod
+    def empty(cls, b: int, n_episodes: int, n_snapshots: int, n_states: int) -> "_Outputs":
+        return cls(np.zeros((b, n_episodes), np.float32), np.zeros((b, n_episodes), np.float32),
+                   np.zeros((b, n_episodes), bool), np.zeros((b, n_episodes), np.int64), np.zeros(b, np.int64),
+                   np.empty((n_snapshots, b, n_states), dtype=np.uint8), np.zeros((b, n_states), np.int64))
+
+    def finish(self, d: np.ndarray, returns: np.ndarray, shaped: np.ndarray, success: np.ndarray,
+               length: np.ndarray, eval_interval: int, greedy_q) -> None:
+        """Log the episodes agents ``d`` just ended; snapshot ``greedy_q(agents)`` where one is due."""
+        e = self.episodes_done[d]
+        self.returns[d, e], self.shaped[d, e], self.success[d, e], self.length[d, e] = returns, shaped, success, length
+        self.episodes_done[d] += 1
+        snap = d[self.episodes_done[d] % eval_interval == 0]
+        if len(snap):
+            self.snapshots[self.episodes_done[snap] // eval_interval, snap] = greedy_mask(greedy_q(snap))
+
+
+def _learn(q: np.ndarray, adv: np.ndarray | None, phi: np.ndarray | None, models: _MazeModels,
+           keys: np.ndarray, config: QLearningConfig, horizon: int, out: _Outputs) -> int:
+    """The lock-step loop: every agent's ε-greedy step and TD update until each has run its episodes.
+
+    Updates ``q`` (B, n_states, 4) in place and fills ``out``; returns the number of updates. ``adv``: Φ
+    tables for explicit look-ahead advice (None: plain, or advice already in Q₀); ``phi``: φ tables or None.
+    """
+    b, n_s, _ = q.shape
+    lr, eps, gamma, e_max = config.learning_rate, config.epsilon, config.gamma, config.n_episodes
+    q_flat, visits_flat = q.reshape(-1), out.visits.reshape(-1)
+    adv_flat = None if adv is None else adv.reshape(-1)
+    phi_flat = None if phi is None else phi.reshape(-1)
+    cols = np.arange(N_ACTIONS)
     # Per-agent state is kept compacted to the agents still training (contiguous arrays, no scatter per step).
     ids = np.arange(b)
-    base = ids * (n_s * N_ACTIONS)  # each agent's rows in q_flat
-    phi_base = ids * n_s  # each agent's row in the (B, n_states) tables
-    offset = models.offset.copy()  # each agent's maze in the transition tables
-    key = keys.copy()
-    cols = np.arange(N_ACTIONS)
+    base, phi_base = ids * (n_s * N_ACTIONS), ids * n_s  # each agent's rows in q_flat and in the φ tables
+    offset, key = models.offset.copy(), keys.copy()  # each agent's maze in the transition tables, its stream
     state = models.start[models.maze_of].copy()
     t = np.zeros(b, np.int64)
-    ep_return = np.zeros(b)
-    ep_shaped = np.zeros(b)
-    ep_negative = np.zeros(b, bool)
-    episodes_done = np.zeros(b, np.int64)  # by agent id
-    phi_flat = None if phi is None else phi.reshape(-1)
-    visits_flat = visits.reshape(-1)
+    ep_return, ep_shaped, ep_negative = np.zeros(b), np.zeros(b), np.zeros(b, bool)
     global_steps = 0
-    horizon = env.horizon
-
     while len(ids):
         lin_rows = (base + state * N_ACTIONS)[:, None] + cols
-        acting = q_flat[lin_rows] + adv_flat[lin_rows] if lookahead else q_flat[lin_rows]
+        acting = q_flat[lin_rows] + adv_flat[lin_rows] if adv is not None else q_flat[lin_rows]
         action = _act(acting, eps, _uniforms(key, global_steps))
         cell = offset + state * N_ACTIONS + action
         nxt, reward, terminated = models.next_flat[cell], models.reward_flat[cell], models.terminated_flat[cell]
@@ -329,7 +364,7 @@ def train_q_learning(
             total = reward + gamma * phi_next - phi_flat[phi_base + state]
         next_rows = (base + nxt * N_ACTIONS)[:, None] + cols
         lin = base + state * N_ACTIONS + action
-        if lookahead:
+        if adv is not None:
             # Q̃ target: r + F + γ[Q̃ + Φ](s', a*) − Φ(s, a), a* the biased greedy action; Φ(s', ·) = 0 at the end
             best_next = _row_max(q_flat[next_rows] + adv_flat[next_rows])
             target = total + gamma * np.where(terminated, 0.0, best_next) - adv_flat[lin]
@@ -339,8 +374,6 @@ def train_q_learning(
         q_flat[lin] += lr * (target - q_flat[lin])
         visits_flat[phi_base + state] += 1
         global_steps += 1
-
-        # ------------------------------------------------------- bookkeeping
         ep_return += reward
         ep_shaped += total
         ep_negative |= reward < 0
@@ -348,36 +381,15 @@ def train_q_learning(
         done = terminated | truncated
         if done.any():
             d = ids[done]
-            e = episodes_done[d]
-            out_return[d, e] = ep_return[done]
-            out_shaped[d, e] = ep_shaped[done]
-            out_success[d, e] = terminated[done] & ~ep_negative[done]
-            out_length[d, e] = t[done]
-            episodes_done[d] += 1
-            snap = d[episodes_done[d] % config.eval_interval == 0]
-            if len(snap):
-                k = episodes_done[snap] // config.eval_interval
-                snapshots[k, snap] = greedy_mask(q[snap] + adv[snap] if lookahead else q[snap])
-            ep_return[done] = 0.0
-            ep_shaped[done] = 0.0
-            ep_negative[done] = False
-            t[done] = 0
+            out.finish(d, ep_return[done], ep_shaped[done], terminated[done] & ~ep_negative[done], t[done],
+                       config.eval_interval, lambda a: q[a] + adv[a] if adv is not None else q[a])
+            ep_return[done], ep_shaped[done], ep_negative[done], t[done] = 0.0, 0.0, False, 0
             state[done] = models.start[models.maze_of[d]]  # same maze: the agent keeps training where it is
-            keep = episodes_done[ids] < e_max
+            keep = out.episodes_done[ids] < e_max
             if not keep.all():
                 ids, base, phi_base, offset, key, state, t, ep_return, ep_shaped, ep_negative = (
                     x[keep] for x in (ids, base, phi_base, offset, key, state, t, ep_return, ep_shaped, ep_negative))
-
-    k = len(eval_points)
-    tiled = Layout(*(np.tile(np.asarray(x), (k,) + (1,) * (np.ndim(x) - 1)) for x in layouts))
-    ev_streams = np.tile(_check_streams(streams, b), k) * k + np.repeat(np.arange(k), b)
-    ev_ret, ev_succ, ev_len = _evaluate_masks(env, tiled, snapshots.reshape(k * b, n_s), config.seed, 0.0,
-                                              ev_streams)
-    return QLearningResult(
-        out_return, out_shaped, out_success, out_length, eval_points,
-        ev_ret.reshape(k, b).T.copy(), ev_succ.reshape(k, b).T.copy(), ev_len.reshape(k, b).T.copy(),
-        q + adv if lookahead else q, global_steps, visits,
-    )
+    return global_steps
 
 
 def _check_streams(streams: np.ndarray | None, b: int) -> np.ndarray:
