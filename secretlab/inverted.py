@@ -132,7 +132,7 @@ def profile_dqn_config(params: dict[str, Any], total_steps: int) -> DQNConfig:
 def profile_configs(params: dict[str, Any], profile: str, seed: int = 0) -> list[InvertedConfig]:
     """One :class:`InvertedConfig` per scenario of a notebook-06 parameter dict (what notebook 06 runs).
 
-    Scripts that pre-train one scenario per process use it too, so their cached runs are the notebook's.
+    ``secretlab pretrain-inverted`` (one scenario per process) uses it too, so its cached runs are the notebook's.
     """
     return [InvertedConfig(n_triggers=s["n_triggers"], n_prizes=s["n_prizes"], n_seeds=params["n_seeds"],
                            dqn=profile_dqn_config(params, params["total_steps"]),
@@ -332,8 +332,9 @@ def target_run(config: InvertedConfig, networks: list, mazes: np.ndarray, potent
     the networks' initial weights and every potential table. A rerun with the same inputs loads the
     trained weights and episode logs (``.cache/dqn_target/<hash>/``: ``weights.pt`` loads with
     ``weights_only=True``, ``episodes.npz`` without pickle); ``run.seconds`` is the original training time.
-    At `paper` one scenario's run is ~2 hours on one core, so the two scenarios can be trained in two processes
-    (``scripts/inverted_pretrain.py``) and the notebook then draws from the cache.
+    At `paper` one scenario's run takes hours on one core, so the two scenarios can be trained in two processes
+    (``secretlab pretrain-inverted --profile paper --scenario 0`` and ``--scenario 1``) and the notebook then
+    draws from the cache.
     """
     initial = SeedBatchedQ(networks).stacked_state()
     parts = ("dqn_target", _TARGET_VERSION, config.target_env, config.dqn, np.asarray(mazes), config.seed,

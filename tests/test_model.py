@@ -199,7 +199,7 @@ def test_warm_start_begins_from_the_given_weights():
 
 def test_source_model_warm_starts_scenarios_with_several_triggers(tmp_path, monkeypatch):
     from secretlab.envs.triggers import TriggersConfig
-    from secretlab.profiles import reward_model_params
+    from secretlab.profiles import reward_model_recipe
     from secretlab.experiments.source import source_model
 
     monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
@@ -208,7 +208,7 @@ def test_source_model_warm_starts_scenarios_with_several_triggers(tmp_path, monk
     assert base.warm_start_from is None  # one trigger: nothing to start from
     profile_warm = source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, **tiny)
     assert profile_warm.warm_start_from == base.checkpoint.parent.name
-    changes = reward_model_params("smoke")["warm_start"]
+    changes = reward_model_recipe("smoke").warm_start.changes()
     assert all(getattr(profile_warm.train_config, k) == v for k, v in changes.items())
 
     # Fine-tuning at lr 1e-12 barely moves the weights: the model must still hold the base's weights,
@@ -232,12 +232,12 @@ def test_warm_start_can_size_the_fine_tuning_set_alone(tmp_path, monkeypatch):
     import json
 
     from secretlab.envs.triggers import TriggersConfig
-    from secretlab.profiles import reward_model_params
+    from secretlab.profiles import reward_model_recipe
     from secretlab.experiments.source import source_model
 
     monkeypatch.setenv("SECRETLAB_CACHE", str(tmp_path / "cache"))
     narrow = {"d_model": 16, "d_ff": 16}
-    changes = {**reward_model_params("smoke")["warm_start"], "n_train_trajectories": 40}
+    changes = {**reward_model_recipe("smoke").warm_start.changes(), "n_train_trajectories": 40}
     tuned = source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, warm_start=changes, **narrow)
 
     def n_trajectories(trained):
@@ -246,7 +246,7 @@ def test_warm_start_can_size_the_fine_tuning_set_alone(tmp_path, monkeypatch):
     base = source_model(TriggersConfig(5, 1, 1), "smoke", 0, progress=False, **narrow)
     assert tuned.warm_start_from == base.checkpoint.parent.name  # the start model is the profile's own
     assert n_trajectories(tuned) == 40
-    assert n_trajectories(base) == reward_model_params("smoke")["n_train_trajectories"] == 200
+    assert n_trajectories(base) == reward_model_recipe("smoke").n_train_trajectories == 200
     # an explicit override still sizes both, and wins over the dict
     both = source_model(TriggersConfig(5, 2, 1), "smoke", 0, progress=False, warm_start=changes,
                         n_train_trajectories=30, **narrow)

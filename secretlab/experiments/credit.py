@@ -70,14 +70,14 @@ def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
     the other notebooks); ``n_train_trajectories`` None = the profile's budget.
     """
     from secretlab.data import DatasetConfig, load_or_collect, seed_block
-    from secretlab.profiles import reward_model_params
+    from secretlab.profiles import reward_model_recipe
     from secretlab.experiments.source import source_model
 
     threshold = check_threshold(threshold)
     check_int("n_eval_trajectories", n_eval_trajectories, minimum=1)  # int() below would make 1.5 a 1
     env = _scenario_env(scenario)
-    budget = reward_model_params(profile)
-    n_train = budget["n_train_trajectories"] if n_train_trajectories is None else \
+    recipe = reward_model_recipe(profile)
+    n_train = recipe.n_train_trajectories if n_train_trajectories is None else \
         check_int("n_train_trajectories", n_train_trajectories, minimum=1)  # `or` made 0 the profile's budget
     trained = source_model(env, profile, seed, progress=progress, n_train_trajectories=n_train)
     eval_data = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_eval_trajectories), seed=seed,
@@ -91,7 +91,7 @@ def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
     except ValueError as err:
         scores, note = None, str(err)
     return ScenarioResult(dict(scenario), trained, eval_data, rows, scores, int(n_train),
-                          budget.get("success_share"), note)
+                          recipe.success_share, note)
 
 
 def scenario_name(scenario: dict[str, int]) -> str:
