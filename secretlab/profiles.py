@@ -144,41 +144,43 @@ class CreditProfile:
 
 
 @dataclass(frozen=True)
-class TransferProfile:
-    """Notebook 04: in-domain transfer. |D| = 100 target trajectories for the main arms (the paper gives none for
-    Triggers; 100 is where credit and no credit separate); every source and form also at the ``sensitivity`` |D|."""
+class _TabularTransferProfile:
+    """What notebooks 04 and 05 share: the Q-learning budget, |D| and the arms (credit sources × forms)."""
 
-    scenario: dict = field(default_factory=lambda: _scenario(8, 3, 1))
     n_seeds: int = 10
+    """Q-learning seeds per (arm, target maze)."""
     n_episodes: int = 400
+    """Training episodes per agent."""
     n_target_mazes: int = 4
     n_target_trajectories: int = 100
-    sensitivity: list = field(default_factory=lambda: [10, 1000])
+    """|D| of the main arms (the paper gives none for Triggers; 100 is where credit and no credit separate)."""
     credit_signs: str = "nonzero"
+    """Rows of the paper's φ̂: "nonzero" (the paper) or "positive" (an ablation)."""
     sources: list | None = None
+    """Credit sources to run (None: all)."""
     forms: list | None = None
+    """Potential forms to run (None: phi, carried and advice)."""
     source_overrides: dict | None = None
+    """source_model overrides (None: the shared source model)."""
     eval_interval: int = 25
     bucket: int = 10
     n_boot: int = 2000
 
 
 @dataclass(frozen=True)
-class BiggerMazesProfile:
+class TransferProfile(_TabularTransferProfile):
+    """Notebook 04: in-domain transfer; every source and form also runs at each ``sensitivity`` |D|."""
+
+    scenario: dict = field(default_factory=lambda: _scenario(8, 3, 1))
+    sensitivity: list = field(default_factory=lambda: [10, 1000])
+
+
+@dataclass(frozen=True)
+class BiggerMazesProfile(_TabularTransferProfile):
     """Notebook 05: transfer from 8×8 source models to 12×12 target mazes."""
 
-    scenarios: list = _scenarios((12, 1, 1), (12, 1, 2))
-    n_seeds: int = 10
     n_episodes: int = 300
-    n_target_mazes: int = 4
-    n_target_trajectories: int = 100
-    credit_signs: str = "nonzero"
-    sources: list | None = None
-    forms: list | None = None
-    source_overrides: dict | None = None
-    eval_interval: int = 25
-    bucket: int = 10
-    n_boot: int = 2000
+    scenarios: list = _scenarios((12, 1, 1), (12, 1, 2))
 
 
 @dataclass(frozen=True)
