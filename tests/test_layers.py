@@ -12,7 +12,8 @@ LOWER = ["envs", "data", "model.py", "training.py", "checkpoints.py", "cache.py"
 #: What they must never import: experiments, profiles, the notebook/CLI side and plotting.
 HIGHER = ("secretlab.experiments", "secretlab.profiles", "secretlab.notebook", "secretlab.runner",
           "secretlab.widgets", "secretlab.plots", "secretlab.credit_plots", "secretlab.transfer_plots",
-          "secretlab.cli", "secretlab.report", "secretlab.transfer", "secretlab.inverted", "secretlab.keys_doors_plots")
+          "secretlab.keys_doors_plots", "secretlab.cli", "secretlab.report", "secretlab.transfer",
+          "secretlab.transfer_report", "secretlab.inverted", "secretlab.inverted_report")
 
 
 def lower_modules() -> list[Path]:
