@@ -157,3 +157,34 @@ def plot_credit_paths(paths: list[dict[str, Any]], size: int, ncols: int = 3):
         ax.scatter(cells[hot, 1], cells[hot, 0], s=60, facecolors="none", edgecolors="k", zorder=7, lw=1.5)
     fig.tight_layout()
     return fig
+
+
+def plot_attention_row(rows: Any, dataset: Any, scores: Any, size: int, threshold: float = 0.2):
+    """One prediction's attention row α_{i←t} (bars, the activations marked) beside its path coloured by credit.
+
+    Shows the first correct +1 row of ``rows`` (else the first +1 row); ``scores`` (a
+    :class:`secretlab.credit.CreditScores` or None) adds that row's precision and recall to the title.
+    Returns None when ``rows`` has no +1 row.
+    """
+    import matplotlib.pyplot as plt
+
+    good = rows.correct_positive
+    shown = good if len(good) else rows.select(rows.sign > 0)
+    if not len(shown):
+        return None
+    n, t = int(shown.traj[0]), int(shown.step[0])
+    alpha = shown.attention[0, : t + 1]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.3), gridspec_kw={"width_ratios": [2.2, 1]})
+    axes[0].bar(np.arange(t + 1), alpha, color=np.where(alpha > threshold, "tab:red", "tab:blue"))
+    for s in np.flatnonzero(dataset.activated[n, : t + 1]):
+        axes[0].axvline(s, color="darkred", ls="--", lw=1, label="trigger activated")
+    axes[0].axhline(threshold, color="0.5", ls=":", label=f"threshold {threshold}")
+    row_scores = (f"; this row: precision {scores.row_precision[0]:.2f}, recall {scores.row_recall[0]:.2f}"
+                  if scores is not None and len(good) else "")
+    axes[0].set(xlabel="step i", ylabel=r"$\alpha_{i\leftarrow t}$",
+                title=f"prediction at t={t}: predicted {int(shown.pred[0]):+d}, true +1{row_scores}")
+    axes[0].legend(fontsize=8)
+    cells = dataset.agent_cells[n, : t + 2]
+    draw_maze(axes[1], size, cells[-1], dataset.layouts.triggers[n], dataset.layouts.prizes[n],
+              path=cells, path_values=np.concatenate([[0.0], alpha]), title="path, coloured by credit")
+    return fig

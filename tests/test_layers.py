@@ -46,3 +46,30 @@ def test_the_check_sees_a_violation(tmp_path):
     planted = tmp_path / "bad.py"
     planted.write_text("def f():\n    from secretlab.profiles import reward_model_params\n")
     assert "secretlab.profiles" in imports_of(planted)
+
+
+# ------------------------------------------------------------------ sizes a newcomer can read
+MAX_MODULE_LINES, MAX_FUNCTION_LINES, MAX_CELL_LINES = 500, 80, 25
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_modules_and_functions_stay_short(path):
+    text = path.read_text()
+    assert len(text.splitlines()) <= MAX_MODULE_LINES, f"{path.name} has {len(text.splitlines())} lines"
+    long = [(node.name, node.end_lineno - node.lineno + 1) for node in ast.walk(ast.parse(text))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+    assert not long, f"{path.name}: functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+NOTEBOOKS = sorted((PACKAGE.parent / "notebooks").rglob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_cells_stay_thin(path):
+    import json
+
+    cells = json.loads(path.read_text())["cells"]
+    long = [(i, len(c["source"])) for i, c in enumerate(cells)
+            if c["cell_type"] == "code" and len(c["source"]) > MAX_CELL_LINES]
+    assert not long, f"{path.name}: code cells over {MAX_CELL_LINES} lines (index, lines): {long}"
