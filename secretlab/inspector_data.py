@@ -14,6 +14,7 @@ import numpy as np
 
 from secretlab.data import DatasetConfig, TrajectoryDataset, load_or_collect, maze_seeds
 from secretlab.envs.triggers import TriggersConfig
+from secretlab.seeds import derive_seed
 
 
 #: How the potential table (keyed on the true state = cell + remaining objects) is shown per cell.
@@ -200,7 +201,8 @@ class MazeData:
 def maze_dataset_config(env: TriggersConfig, maze_index: int, config: InspectorConfig) -> DatasetConfig:
     """The dataset of maze ``maze_index``: held-out maze seed, its own action seed."""
     seed = int(maze_seeds("heldout", config.seed, config.n_mazes)[maze_index])
-    return DatasetConfig(env=env, n_trajectories=config.n_trajectories, seed=config.seed * 1000 + maze_index,
+    return DatasetConfig(env=env, n_trajectories=config.n_trajectories,
+                         seed=derive_seed(config.seed, "inspector_trajectories", maze_index),
                          split="heldout", fixed_maze_seed=seed)
 
 

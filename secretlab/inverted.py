@@ -48,6 +48,7 @@ from secretlab.cache import (artifact_path, config_hash, load_artifact, read_jso
 from secretlab.data import maze_seeds
 from secretlab.envs.triggers import TriggersConfig
 from secretlab.plots import plot_iqm_band
+from secretlab.seeds import derive_seed
 
 SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET = "dqn", "dqn_transfer", "dqn_secret", "dqn_transfer_secret"
 SECRET_EFFECT = "dqn_secret_effect"
@@ -183,7 +184,7 @@ def source_networks(config: InvertedConfig, refresh: bool = False) -> tuple[dict
 
 
 def _init_seeds(config: InvertedConfig, offset: int) -> list[int]:
-    return [config.seed * 100_003 + offset + i for i in range(config.n_seeds)]
+    return [derive_seed(config.seed, "dqn_network", offset + i) for i in range(config.n_seeds)]
 
 
 def _last_success(run: DQNRun, n: int) -> float:

@@ -42,6 +42,7 @@ from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig, sample_la
 from secretlab.forms import FORMS, SIGNS, FormSigns, check_form, shaping_from_rows
 from secretlab.shaping import Potential, check_gamma, oracle_potential
 from secretlab.validation import check_choice, check_int
+from secretlab.seeds import derive_seed
 
 PLAIN, ORACLE = "q_learning", "q_learning_oracle"
 SECRET = "q_learning_secret"
@@ -293,7 +294,8 @@ def target_shaping(model: Any, config: TransferConfig, mazes: np.ndarray, batch_
             meta["n_correct_rows"].append(int(model_rows.correct.sum()))
             meta["n_correct_positive_rows"].append(int((model_rows.correct & (model_rows.sign > 0)).sum()))
             meta["n_positive_rows"].append(int((model_rows.sign > 0).sum()))
-        rows = {s: control_rows(s, model_rows, data, seed=config.seed * 1000 + m, threshold=config.sparse_threshold)
+        control_seed = derive_seed(config.seed, "credit_control", int(m))
+        rows = {s: control_rows(s, model_rows, data, seed=control_seed, threshold=config.sparse_threshold)
                 for s in {a.source for a in arms}}
         for arm in arms:
             shaping[arm.name].append(shaping_from_rows(arm.form, rows[arm.source], data, config.target, int(maze),

@@ -25,9 +25,8 @@ from secretlab.cache import (artifact_error, artifact_path, atomic_write_json, c
 from secretlab.envs.keys_doors import RULES_VERSION, KeysDoorsConfig, KeysDoorsEnv, agent_features, n_agent_features
 from secretlab.validation import check_int, check_number
 from secretlab.wrappers import ShapingWrapper
+from secretlab.seeds import derive_seed
 
-#: Env seeds of the PPO actors: only used for random source mazes; disjoint from collection/target seeds.
-_ACTOR_SEED_BASE = 7 * 10**14
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,8 @@ def make_ppo(env_config: KeysDoorsConfig, ppo: PPOConfig, seed: int, potential: 
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    venv = DummyVecEnv([_env_builder(env_config, potential, ppo.gamma, _ACTOR_SEED_BASE + seed * 1000 + i,
+    # Actor env seeds only matter for random source mazes; their block is disjoint from collection/target seeds.
+    venv = DummyVecEnv([_env_builder(env_config, potential, ppo.gamma, derive_seed(seed, "ppo_actor_env", i),
                                      ppo.inventory) for i in range(ppo.n_envs)])
     return PPO(
         "MlpPolicy", venv, learning_rate=ppo.learning_rate, n_steps=ppo.n_steps, batch_size=ppo.batch_size,

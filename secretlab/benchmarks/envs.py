@@ -6,6 +6,7 @@ import numpy as np
 from secretlab.bench import Measurement, rate_measurement, timed
 from secretlab.data import DatasetConfig, collect
 from secretlab.envs import BatchedTriggers, TriggersConfig
+from secretlab.seeds import derive_seed
 
 PAPER_SCENARIO = TriggersConfig(size=8, n_triggers=3, n_prizes=1)
 
@@ -20,7 +21,7 @@ def gym_loop_collect(config: TriggersConfig, n_trajectories: int, seed: int = 0)
     rng = np.random.default_rng(seed)
     steps = 0
     for i in range(n_trajectories):
-        obs, info = env.reset(seed=seed * 1_000_000 + i)
+        obs, info = env.reset(seed=derive_seed(seed, "bench_episode", i))
         record = {"obs": [], "actions": [], "rewards": [], "states": [info["state"]], "activated": []}
         done = False
         while not done:

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from secretlab.bench import Measurement, rate_measurement, timed
+from secretlab.seeds import derive_seed
 
 
 def sb3_predict_loop(model, env_config, n_trajectories: int, seed: int = 0) -> int:
@@ -17,7 +18,7 @@ def sb3_predict_loop(model, env_config, n_trajectories: int, seed: int = 0) -> i
                                            max_steps=env_config.max_steps))
     steps = 0
     for i in range(n_trajectories):
-        obs, info = env.reset(seed=seed * 1_000_000 + i)
+        obs, info = env.reset(seed=derive_seed(seed, "bench_episode", i))
         record = {"obs": [], "actions": [], "rewards": [], "states": [info["state"]]}
         done = False
         while not done:

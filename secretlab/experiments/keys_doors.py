@@ -38,6 +38,7 @@ from secretlab.data.keys_doors import (MODEL_OBJECTS, CollectConfig, KeysDoorsDa
 from secretlab.envs.keys_doors import N_ACTIONS, RULES_VERSION, VIEW, KeysDoorsConfig, decode_state, encode_state
 from secretlab.model import batched_forward
 from secretlab.validation import check_int
+from secretlab.seeds import derive_seed
 
 #: The two arms of Figure 4 (right).
 ARMS = ("ppo", "ppo_secret")
@@ -195,7 +196,7 @@ def compare_ppo(env_config: KeysDoorsConfig, ppo: PPOConfig, potential: np.ndarr
 
         jobs = tqdm(jobs, desc="PPO runs", unit="run")
     for arm, k in jobs:
-        run_seed = seed * 1000 + k
+        run_seed = derive_seed(seed, "ppo_run", k)
         key = {"stage": "keys_doors_target_ppo", "env": env_config, "ppo": ppo, "seed": run_seed,
                "potential": arms[arm], "rules": RULES_VERSION}
         arrays, _ = cached_npz("keys_doors_runs", key,
