@@ -385,9 +385,9 @@ PAPER_SCENARIOS: tuple[TriggersConfig, ...] = (
 )
 
 
-def scenario_name(env: TriggersConfig) -> str:
-    """Short label, e.g. ``8x8 3T/1P`` (``inv`` marks inverted dynamics)."""
-    return f"{env.size}x{env.size} {env.n_triggers}T/{env.n_prizes}P" + (" inv" if env.inverted else "")
+def scenario_name(env: TriggersConfig | dict) -> str:
+    """Short label, e.g. ``8x8 3T/1P``: :attr:`TriggersConfig.name` of a config or of a profile's scenario dict."""
+    return (env if isinstance(env, TriggersConfig) else TriggersConfig.from_scenario(env)).name
 
 
 def random_policy_table(scenarios: tuple[TriggersConfig, ...] = PAPER_SCENARIOS, n_episodes: int = 4000,

@@ -125,6 +125,19 @@ class TriggersConfig:
         d["max_steps"] = self.horizon
         return d
 
+    @property
+    def name(self) -> str:
+        """Short label, e.g. ``8x8 3T/1P`` (``inv`` marks inverted dynamics)."""
+        return f"{self.size}x{self.size} {self.n_triggers}T/{self.n_prizes}P" + (" inv" if self.inverted else "")
+
+    @classmethod
+    def from_scenario(cls, scenario: Any) -> "TriggersConfig":
+        """The one reading of a profile's scenario dict: exactly ``size``, ``n_triggers``, ``n_prizes``."""
+        allowed = {"size", "n_triggers", "n_prizes"}
+        if not isinstance(scenario, dict) or set(scenario) != allowed:
+            raise ValueError(f"a scenario must be a dict with exactly the keys {sorted(allowed)}, got {scenario!r}")
+        return cls(**scenario)  # it rejects non-integers (int() here made a size of 8.5 an 8)
+
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from secretlab.credit import CreditRows, CreditScores, check_threshold, credit_rows, credit_scores
+from secretlab.data import scenario_name
+from secretlab.envs.triggers import TriggersConfig
 from secretlab.validation import check_int
 
 
@@ -52,15 +54,6 @@ class ScenarioResult:
         return out
 
 
-def _scenario_env(scenario: dict[str, int]):
-    from secretlab.envs.triggers import TriggersConfig
-
-    allowed = {"size", "n_triggers", "n_prizes"}
-    if not isinstance(scenario, dict) or set(scenario) != allowed:
-        raise ValueError(f"a scenario must be a dict with exactly the keys {sorted(allowed)}, got {scenario!r}")
-    return TriggersConfig(**scenario)  # it rejects non-integers (int() here made a size of 8.5 an 8)
-
-
 def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
                       n_train_trajectories: int | None = None, n_eval_trajectories: int = 1000,
                       threshold: float = 0.2, progress: bool = True) -> ScenarioResult:
@@ -75,7 +68,7 @@ def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
 
     threshold = check_threshold(threshold)
     check_int("n_eval_trajectories", n_eval_trajectories, minimum=1)  # int() below would make 1.5 a 1
-    env = _scenario_env(scenario)
+    env = TriggersConfig.from_scenario(scenario)
     recipe = reward_model_recipe(profile)
     n_train = recipe.n_train_trajectories if n_train_trajectories is None else \
         check_int("n_train_trajectories", n_train_trajectories, minimum=1)  # `or` made 0 the profile's budget
@@ -92,10 +85,6 @@ def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
         scores, note = None, str(err)
     return ScenarioResult(dict(scenario), trained, eval_data, rows, scores, int(n_train),
                           recipe.success_share, note)
-
-
-def scenario_name(scenario: dict[str, int]) -> str:
-    return f"{scenario['size']}x{scenario['size']} {scenario['n_triggers']}T/{scenario['n_prizes']}P"
 
 
 def combine_seeds(summaries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -272,7 +261,7 @@ class CreditStudy:
         from secretlab.data import DatasetConfig, load_or_collect, maze_seeds
 
         fig3, seed = self.results[self.figure3_name()], self.config.seeds[0]
-        env = _scenario_env(fig3.scenario)
+        env = TriggersConfig.from_scenario(fig3.scenario)
         fixed = load_or_collect(DatasetConfig(env=env, n_trajectories=int(self.config.n_heatmap_trajectories),
                                               seed=seed, split="target",
                                               fixed_maze_seed=int(maze_seeds("target", seed, 1)[0])))
