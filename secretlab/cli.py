@@ -121,7 +121,7 @@ def pretrain_inverted(profile: str, scenario: int, seed: int = 0) -> int:
 
     import pandas as pd
 
-    from secretlab import inverted
+    from secretlab.experiments import inverted
 
     config = inverted.profile_configs(params, profile, seed)[scenario]
     start = time.perf_counter()

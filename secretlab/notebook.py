@@ -20,7 +20,7 @@ from secretlab.profiles import NOTEBOOKS, check_profile, notebook_params
 from secretlab.validation import check_like, suggest
 
 #: Overrides whose consumer accepts a type family the profile tables never use:
-#: notebook 06's ``source_mazes`` is "fresh", "target" or an int K (``secretlab.inverted.InvertedConfig``).
+#: notebook 06's ``source_mazes`` is "fresh", "target" or an int K (``secretlab.experiments.inverted.InvertedConfig``).
 _ALSO_ALLOWED = {"source_mazes": ("int",)}
 
 

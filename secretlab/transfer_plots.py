@@ -7,7 +7,7 @@ import numpy as np
 
 from secretlab.advice import Advice
 from secretlab.plots import plot_iqm_band
-from secretlab.transfer import ORACLE, PLAIN, TransferResult, arm_name
+from secretlab.experiments.transfer import ORACLE, PLAIN, TransferResult, arm_name
 
 SOURCE_COLOURS = {"secret": "tab:red", "secret_sparse": "tab:orange", "uniform": "tab:gray",
                   "shuffled": "tab:brown", "ideal": "tab:green", "ideal_negative": "tab:olive"}

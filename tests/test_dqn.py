@@ -233,7 +233,7 @@ def test_bad_arguments():
 
 # ------------------------------------------------------ the experiment driver
 def test_run_inverted_end_to_end_on_a_tiny_budget():
-    from secretlab import inverted
+    from secretlab.experiments import inverted
     from secretlab.model import ModelConfig, RewardModel
 
     torch.manual_seed(0)
@@ -317,7 +317,7 @@ def test_effect_actions_undo_the_inversion_by_hand():
 
 def test_step_buckets_by_hand():
     from secretlab.agents.dqn import DQNRun
-    from secretlab.inverted import step_buckets
+    from secretlab.experiments.inverted import step_buckets
 
     run = DQNRun(q=None, episode_network=np.array([0, 0, 1, 0]), episode_end_step=np.array([3, 5, 9, 12]),
                  episode_return=np.array([1.0, -1.0, 1.0, 1.0]), episode_success=np.array([True, False, True, True]),
@@ -367,7 +367,7 @@ def test_stable_baselines3_dqn_runs_unchanged_on_the_shaped_env():
 
 
 def test_paper_profile_configs_are_the_papers_schedule():
-    from secretlab import inverted
+    from secretlab.experiments import inverted
     from secretlab.profiles import notebook_params
 
     configs = inverted.profile_configs(notebook_params("06_inverted_dynamics", "paper"), "paper", seed=0)

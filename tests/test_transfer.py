@@ -5,8 +5,8 @@ import torch
 
 from secretlab.envs.triggers import TriggersConfig
 from secretlab.model import ModelConfig, RewardModel
-from secretlab.transfer import ORACLE, PLAIN, SECRET, TransferConfig, arm_name, run_transfer
-from secretlab.transfer_report import paper_comparison, results_json
+from secretlab.experiments.transfer import ORACLE, PLAIN, SECRET, TransferConfig, arm_name, run_transfer
+from secretlab.experiments.transfer_report import paper_comparison, results_json
 
 TINY = dict(target=TriggersConfig(4, 1, 1, max_steps=30), n_target_mazes=2, n_seeds=2, n_episodes=20,
             eval_interval=10, bucket=5, n_target_trajectories=8, sensitivity=(4,), n_boot=50)

@@ -1,6 +1,6 @@
 """Notebook 06's readings of the inverted-dynamics runs: the credit check, the SB3 run, the paper comparison, the JSON.
 
-The runs themselves are :func:`secretlab.inverted.run_inverted`; this module turns their results into what
+The runs themselves are :func:`secretlab.experiments.inverted.run_inverted`; this module turns their results into what
 the notebook shows and saves, so the notebook's last cells are a few calls.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from secretlab import inverted
+from secretlab.experiments import inverted
 
 
 def credit_totals(results: dict[str, inverted.InvertedResult]) -> pd.DataFrame:

@@ -47,7 +47,6 @@ from secretlab.cache import (artifact_path, config_hash, load_artifact, read_jso
                              write_artifact, write_json_artifact)
 from secretlab.data import maze_seeds
 from secretlab.envs.triggers import TriggersConfig
-from secretlab.plots import plot_iqm_band
 from secretlab.seeds import derive_seed
 
 SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET = "dqn", "dqn_transfer", "dqn_secret", "dqn_transfer_secret"
@@ -438,16 +437,3 @@ def results_json(result: InvertedResult) -> dict[str, Any]:
     out["timings_s"] = {k: round(v, 2) for k, v in result.timings.items()}
     out["steps"] = [int(x) for x in result.steps]
     return out
-
-
-def plot_curves(result: InvertedResult, ax, kind: str = "success", n_boot: int = 500) -> None:
-    """IQM curves over seeds with 95% stratified-bootstrap bands against environment steps."""
-    for arm in ARMS:
-        plot_iqm_band(ax, result.steps, result.curves(arm, kind), ARM_LABELS[arm], ARM_COLOURS[arm], alpha=0.18,
-                      n_boot=n_boot, seed=result.config.seed)
-    if kind == "success":
-        ax.axhline(result.config.threshold, color="k", ls=":", lw=0.8)
-        ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("environment steps (per seed)")
-    ax.set_ylabel("IQM success rate (training)" if kind == "success" else "IQM return (training)")
-    ax.set_title(result.config.scenario + ", inverted controls", fontsize=9)

@@ -1,6 +1,6 @@
 """JSON blocks and report rows of the tabular transfer experiments (notebooks 04 and 05).
 
-Everything here reads a :class:`secretlab.transfer.TransferResult`; nothing is
+Everything here reads a :class:`secretlab.experiments.transfer.TransferResult`; nothing is
 hand-typed. The headline questions:
 
 - does each form with the *learned* credit reach 80% success in at most half of
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from secretlab import stats
-from secretlab.transfer import ORACLE, PLAIN, SECRET, TransferResult, arm_name
+from secretlab.experiments.transfer import ORACLE, PLAIN, SECRET, TransferResult, arm_name
 
 LEARNED_SOURCES = ("secret", "secret_sparse")
 """Sources that read the learned model's credit (the rest are controls)."""
