@@ -15,6 +15,7 @@ import numpy as np
 from secretlab.data import DatasetConfig, TrajectoryDataset, load_or_collect, maze_seeds
 from secretlab.envs.triggers import TriggersConfig
 from secretlab.seeds import derive_seed
+from secretlab.validation import check_int
 
 
 #: How the potential table (keyed on the true state = cell + remaining objects) is shown per cell.
@@ -52,15 +53,12 @@ class InspectorConfig:
         for name, low, high in (("n_mazes", 1, 1000), ("n_trajectories", 1, 10**6),
                                 ("n_potential_trajectories", 1, 10**7), ("batch_size", 1, 10**6),
                                 ("dpi", 20, 600)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-                raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+            check_int(name, getattr(self, name), minimum=low, maximum=high)
         _check_threshold(self.threshold)
         _check_view(self.potential_view)
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 1000:
-            raise ValueError(f"seed must be an integer in [0, 1000), got {self.seed!r}")
+        check_int("seed", self.seed, minimum=0, maximum=999)
 
 
 def _check_threshold(threshold: float) -> float:
@@ -234,9 +232,7 @@ def maze_potential(model, env: TriggersConfig, maze_seed: int, config: Inspector
 
 def compute_maze_data(scenario: InspectorScenario, maze_index: int, config: InspectorConfig) -> MazeData:
     """Collect (cached on disk), run the model and estimate φ̂ for one held-out maze."""
-    if isinstance(maze_index, bool) or not isinstance(maze_index, (int, np.integer)) \
-            or not 0 <= maze_index < config.n_mazes:
-        raise ValueError(f"maze_index must be an integer in [0, {config.n_mazes}), got {maze_index!r}")
+    check_int("maze_index", maze_index, minimum=0, maximum=config.n_mazes - 1)
     start = time.perf_counter()
     model = scenario.get_model()
     ds_config = maze_dataset_config(scenario.env, int(maze_index), config)
@@ -416,9 +412,7 @@ def trajectory_label(data: MazeData, trajectory: int) -> str:
 def inspector_state(data: MazeData, trajectory: int, step: int | None = None, threshold: float = 0.2,
                     potential_view: str = "strongest") -> InspectorState:
     """The view-model for one (trajectory, step) of a maze; ``step=None`` picks :func:`default_step`."""
-    if isinstance(trajectory, bool) or not isinstance(trajectory, (int, np.integer)) \
-            or not 0 <= trajectory < data.n_trajectories:
-        raise ValueError(f"trajectory must be an integer in [0, {data.n_trajectories}), got {trajectory!r}")
+    check_int("trajectory", trajectory, minimum=0, maximum=data.n_trajectories - 1)
     trajectory = int(trajectory)
     length = int(data.dataset.lengths[trajectory])
     if step is None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from secretlab.validation import check_int
 from torch import Tensor
 
 #: Bumped whenever the forward computation changes for the same ModelConfig; part of the
@@ -70,9 +71,7 @@ class ModelConfig:
         if len(self.obs_shape) != 3 or min(self.obs_shape) < 1:
             raise ValueError(f"obs_shape must be (C, H, W) with positive entries, got {self.obs_shape}")
         for name in ("n_actions", "d_model", "d_ff", "max_len", "conv_kernel"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_int(name, getattr(self, name), minimum=1)
         if self.conv_kernel % 2 == 0:
             raise ValueError(f"conv_kernel must be odd (for 'same' padding), got {self.conv_kernel}")
         if any(c < 1 for c in self.conv_channels):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from secretlab.validation import check_int
 from scipy import stats as _scipy_stats
 
 
@@ -59,8 +60,7 @@ def _check_curves(curves: np.ndarray, name: str = "curves") -> np.ndarray:
 def _check_ci(ci: float, n_boot: int) -> None:
     if not 0.0 < ci < 1.0:
         raise ValueError(f"ci must be in (0, 1), got {ci!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot must be an integer >= 1, got {n_boot!r}")
+    check_int("n_boot", n_boot, minimum=1)
 
 
 # =============================================================================
@@ -149,8 +149,7 @@ def bucket_mean(per_episode: np.ndarray, bucket: int) -> tuple[np.ndarray, np.nd
     the end of bucket j. A trailing partial bucket is dropped.
     """
     per_episode = np.asarray(per_episode, dtype=np.float64)
-    if isinstance(bucket, bool) or not isinstance(bucket, (int, np.integer)) or bucket < 1:
-        raise ValueError(f"bucket must be an integer >= 1, got {bucket!r}")
+    check_int("bucket", bucket, minimum=1)
     n = per_episode.shape[-1] // bucket
     if n < 1:
         raise ValueError(f"bucket={bucket} is larger than the number of episodes {per_episode.shape[-1]}")
@@ -263,8 +262,7 @@ def total_target_time_curves(per_episode: np.ndarray, lengths: np.ndarray, grid:
         raise ValueError(f"per_episode and lengths must share a shape (runs, tasks, E), "
                          f"got {per_episode.shape} and {lengths.shape}")
     runs, tasks, e = per_episode.shape
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise ValueError(f"window must be an integer >= 1, got {window!r}")
+    check_int("window", window, minimum=1)
     offset = np.broadcast_to(np.asarray(offset_steps, dtype=np.float64), (tasks,))
     finished_at = np.cumsum(lengths, axis=-1) + offset[None, :, None]  # (runs, tasks, E)
     csum = np.concatenate([np.zeros((runs, tasks, 1)), np.cumsum(per_episode, axis=-1)], axis=-1)

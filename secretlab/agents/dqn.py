@@ -42,6 +42,7 @@ from secretlab.agents.dqn_networks import (  # noqa: F401
 )
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
+from secretlab.validation import check_int
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,8 @@ class DQNConfig:
     def __post_init__(self) -> None:
         for name in ("total_steps", "buffer_size", "target_update_interval", "batch_size", "train_frequency",
                      "exploration_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if isinstance(self.learning_starts, bool) or not isinstance(self.learning_starts, (int, np.integer)) \
-                or self.learning_starts < 0:
-            raise ValueError(f"learning_starts must be an integer >= 0, got {self.learning_starts!r}")
+            check_int(name, getattr(self, name), minimum=1)
+        check_int("learning_starts", self.learning_starts, minimum=0)
         for name in ("start_e", "end_e", "test_e"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

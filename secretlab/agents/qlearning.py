@@ -50,6 +50,7 @@ import numpy as np
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig, encode_state
 from secretlab.shaping import check_agent_gamma
+from secretlab.validation import check_int
 
 AdviceMode = Literal["init", "lookahead"]
 ADVICE_MODES = ("init", "lookahead")
@@ -84,15 +85,12 @@ class QLearningConfig:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
         for name in ("n_episodes", "eval_interval"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+            check_int(name, getattr(self, name), minimum=1)
         if isinstance(self.q_init, bool) or not isinstance(self.q_init, (int, float)) or not np.isfinite(self.q_init):
             raise ValueError(f"q_init must be a finite number, got {self.q_init!r}")
         if self.advice_mode not in ADVICE_MODES:
             raise ValueError(f"advice_mode must be one of {ADVICE_MODES}, got {self.advice_mode!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        check_int("seed", self.seed, minimum=0)
 
     @property
     def eval_points(self) -> np.ndarray:

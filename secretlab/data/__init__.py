@@ -89,9 +89,7 @@ class DatasetConfig:
     (rewards, never the trigger flags) until both quotas are met."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.n_trajectories, bool) or not isinstance(self.n_trajectories, (int, np.integer)) \
-                or self.n_trajectories < 1:
-            raise ValueError(f"n_trajectories must be an integer >= 1, got {self.n_trajectories!r}")
+        check_int("n_trajectories", self.n_trajectories, minimum=1)
         if self.split not in _SPLIT_OFFSET:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
         if self.fixed_maze_seed is not None:  # collect() calls int() on it: 1.7 would become maze 1

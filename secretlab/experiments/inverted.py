@@ -48,6 +48,7 @@ from secretlab.cache import (artifact_path, config_hash, load_artifact, read_jso
 from secretlab.data import maze_seeds
 from secretlab.envs.triggers import TriggersConfig
 from secretlab.seeds import derive_seed
+from secretlab.validation import check_int
 
 SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET = "dqn", "dqn_transfer", "dqn_secret", "dqn_transfer_secret"
 SECRET_EFFECT = "dqn_secret_effect"
@@ -97,9 +98,7 @@ class InvertedConfig:
 
     def __post_init__(self) -> None:
         for name in ("n_seeds", "n_target_trajectories", "curve_points", "n_eval_episodes", "n_boot"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+            check_int(name, getattr(self, name), minimum=1)
         ok_int = isinstance(self.source_mazes, (int, np.integer)) and not isinstance(self.source_mazes, bool) \
             and self.source_mazes >= 1
         if self.source_mazes not in ("fresh", "target") and not ok_int:
