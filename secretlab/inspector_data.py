@@ -146,7 +146,8 @@ def quickstart_scenario(profile: str = "default", seed: int = 0, progress: bool 
 
     def load():
         from secretlab.data import DatasetConfig, load_or_collect
-        from secretlab.training import TrainConfig, load_or_train, model_config_for
+        from secretlab.checkpoints import load_or_train
+        from secretlab.training import TrainConfig, model_config_for
 
         data = load_or_collect(DatasetConfig(env, p["n_train_trajectories"], seed, split="train", success_share=0.5))
         return load_or_train(data, model_config_for(data, d_model=p["d_model"], d_ff=p["d_model"]),

@@ -5,8 +5,8 @@
 ``.rewards (N, T)`` and ``.lengths (N,)``), with a validation split, early
 stopping on the validation loss and per-epoch metrics. ``load_or_train`` caches
 the checkpoint under a hash of (dataset config, model config, train config) and
-verifies it on load (it and the checkpoint functions live in :mod:`secretlab.checkpoints`
-and are importable from here too). The profile's shared model of a maze distribution,
+verifies it on load; it and the checkpoint functions live one layer up, in :mod:`secretlab.checkpoints`
+(which imports this module, never the other way round). The profile's shared model of a maze distribution,
 ``source_model``, is resolved above this layer, in :mod:`secretlab.experiments.source`.
 
 Speed: batches are formed from length-sorted buckets and trimmed to their longest
@@ -353,16 +353,3 @@ def check_compatible(model_config: ModelConfig, dataset: Any) -> None:
         raise ValueError(f"dataset horizon {actions.shape[1]} exceeds model_config.max_len={model_config.max_len}")
     if len(np.asarray(dataset.lengths)) == 0:
         raise ValueError("dataset has no trajectories")
-
-
-#: Names that live in :mod:`secretlab.checkpoints` and stay importable from here.
-_CHECKPOINT_NAMES = ("checkpoint_key", "checkpoint_path", "load_checkpoint", "load_or_train", "save_checkpoint")
-
-
-def __getattr__(name: str) -> Any:
-    # Resolved on first use: checkpoints imports this module, so a top-level import would be circular.
-    if name in _CHECKPOINT_NAMES:
-        from secretlab import checkpoints
-
-        return getattr(checkpoints, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,8 @@ from secretlab.cache import ArtifactError, atomic_write_json, file_sha256, key_o
 from secretlab.data import DatasetConfig, load_or_collect
 from secretlab.envs import TriggersConfig
 from secretlab.model import ModelConfig
-from secretlab.training import TrainConfig, checkpoint_path, load_checkpoint, load_or_train, save_checkpoint
+from secretlab.checkpoints import checkpoint_path, load_checkpoint, load_or_train, save_checkpoint
+from secretlab.training import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ModelConfig(d_model=16, d_ff=16)

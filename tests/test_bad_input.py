@@ -267,7 +267,8 @@ def _nan_dataset(n=6, T=5):
 
 def test_nan_loss_stops_training_and_caches_nothing(fresh_cache):
     from secretlab.model import ModelConfig
-    from secretlab.training import TrainConfig, load_or_train
+    from secretlab.checkpoints import load_or_train
+    from secretlab.training import TrainConfig
 
     torch.set_num_threads(1)
     config = ModelConfig(d_model=8, d_ff=8, conv_channels=(4,))

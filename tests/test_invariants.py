@@ -24,7 +24,8 @@ from secretlab.model import ModelConfig
 from secretlab.shaping import Potential
 from secretlab.wrappers import ShapingWrapper
 from secretlab.stats import iqm, iqm_curve, iqm_interval
-from secretlab.training import TrainConfig, checkpoint_path
+from secretlab.checkpoints import checkpoint_path
+from secretlab.training import TrainConfig
 
 
 # =============================================================================================== 3. cache keys

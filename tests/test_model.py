@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from secretlab.model import ModelConfig, RewardModel, sequence_loss
-from secretlab.training import (TrainConfig, _bucketed, confusion_metrics, kept_epoch_mask, load_checkpoint,
-                                load_or_train, save_checkpoint, train)
+from secretlab.checkpoints import load_checkpoint, load_or_train, save_checkpoint
+from secretlab.training import TrainConfig, _bucketed, confusion_metrics, kept_epoch_mask, train
 
 
 def _batch(B=2, T=6, seed=0, obs_shape=(3, 3, 3), n_actions=4, lengths=(6, 4)):

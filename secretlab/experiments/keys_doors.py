@@ -10,7 +10,7 @@ follows App. A.4, each stage in its layer:
 2. :func:`secretlab.data.keys_doors.load_or_collect` — trajectories of that agent
    (sampled actions) into a :class:`~secretlab.data.keys_doors.KeysDoorsDataset`.
 3. The reward model with the two-conv (16, 16) encoder (App. A.1):
-   :func:`reward_model_config` + :func:`secretlab.training.load_or_train`.
+   :func:`reward_model_config` + :func:`secretlab.checkpoints.load_or_train`.
 4. Credit: :func:`secretlab.credit.credit_rows` with ``tolerance=5`` (a positive
    prediction within 5 frames of a real reward counts, App. A.4);
    :func:`attention_around_pickups` (Fig. 3 right) and :func:`attention_heatmap` (Fig. 8).
@@ -441,7 +441,8 @@ def run(config: KeysDoorsExperiment, progress: bool = False) -> KeysDoorsResult:
     Every stage is cached; ``stage_seconds`` times each (a cached stage takes only the time to load it).
     """
     from secretlab.credit import credit_rows
-    from secretlab.training import TrainConfig, load_or_train
+    from secretlab.checkpoints import load_or_train
+    from secretlab.training import TrainConfig
 
     seconds, clock = {}, time.perf_counter()
 
