@@ -4,7 +4,7 @@ CleanRL-style: :class:`DQNConfig` holds the hyperparameters, the ALGORITHM
 section is the DQN itself, the PLUMBING section is replay storage, the batched
 training loop and evaluation. The network and its seed-batched form are in
 :mod:`secretlab.agents.dqn_networks`, the Stable-Baselines3 bridge in
-:mod:`secretlab.agents.sb3_dqn` (all re-exported here).
+:mod:`secretlab.agents.sb3_dqn` (which imports this module; the network names are re-exported here).
 
 Seed batching. All ``S`` networks of a run (seeds, and possibly several arms)
 live in ONE set of stacked parameters of shape ``(S, ...)``; :func:`batched_forward`
@@ -389,12 +389,3 @@ def _evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarra
 def scaled(cfg: DQNConfig, **changes: Any) -> DQNConfig:
     """A copy of ``cfg`` with ``changes`` (profiles scale the paper's schedule down)."""
     return replace(cfg, **changes)
-
-
-def __getattr__(name: str):
-    # The Stable-Baselines3 bridge imports SB3 (slow): loaded on first use.
-    if name in ("full_grid_env", "sb3_dqn"):
-        from secretlab.agents import sb3_dqn
-
-        return getattr(sb3_dqn, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
