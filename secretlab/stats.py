@@ -46,7 +46,8 @@ class Interval:
         return f"{f(self.point)} [{f(self.lo)}, {f(self.hi)}]"
 
 
-def _finite_or_none(v: float) -> float | None:
+def finite_or_none(v: float | None) -> float | None:
+    """``float(v)``, or None for None, NaN and ±inf (what the JSON reports write for "no value")."""
     return None if v is None or not math.isfinite(v) else float(v)
 
 
@@ -180,7 +181,7 @@ def threshold_interval(curves: np.ndarray, x: np.ndarray, threshold: float = 0.8
 def _percentiles_with_inf(boot: np.ndarray, ci: float) -> tuple[float | None, float | None]:
     # 'inf' sorts last, so a percentile that lands on it means "never" (None).
     lo, hi = np.percentile(boot, [100 * (1 - ci) / 2, 100 * (1 + ci) / 2], method="lower")
-    return _finite_or_none(float(lo)), _finite_or_none(float(hi))
+    return finite_or_none(float(lo)), finite_or_none(float(hi))
 
 
 def speedup(curves_ref: np.ndarray, curves_new: np.ndarray, x: np.ndarray, threshold: float = 0.8,
@@ -216,7 +217,7 @@ def speedup_from_crossings(ref: tuple[Interval, np.ndarray], new: tuple[Interval
     boot = ratio(ref_boot, new_boot)
     boot = boot[~np.isnan(boot)]
     lo, hi = _percentiles_with_inf(boot, ci) if len(boot) else (None, None)
-    return Interval(None if math.isnan(point) else _finite_or_none(point), lo, hi)
+    return Interval(None if math.isnan(point) else finite_or_none(point), lo, hi)
 
 
 def iqm_curve_and_crossing(curves: np.ndarray, x: np.ndarray, threshold: float = 0.8, n_boot: int = 2000,
@@ -236,7 +237,7 @@ def iqm_curve_and_crossing(curves: np.ndarray, x: np.ndarray, threshold: float =
     lo, hi = np.percentile(boot, [100 * (1 - ci) / 2, 100 * (1 + ci) / 2], axis=0)
     crossings = first_crossing(boot, x, threshold)
     c_lo, c_hi = _percentiles_with_inf(crossings, ci)
-    crossing = Interval(_finite_or_none(float(first_crossing(point, x, threshold))), c_lo, c_hi)
+    crossing = Interval(finite_or_none(float(first_crossing(point, x, threshold))), c_lo, c_hi)
     return point, lo, hi, crossing, crossings
 
 

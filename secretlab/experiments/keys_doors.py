@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from secretlab import stats
+from secretlab.stats import finite_or_none
 from secretlab.agents.ppo import (PPOConfig, agent_identity, load_or_train_source_agent, train_on_fixed_maze)
 from secretlab.cache import cached_npz
 from secretlab.data.keys_doors import (MODEL_OBJECTS, CollectConfig, KeysDoorsDataset, load_or_collect,
@@ -356,7 +357,7 @@ class KeysDoorsResult:
         n_heat_rows = self.heatmap()[1]
         return [
             {"quantity": "attention mass within ±2 steps of the key pickup (correct door predictions)",
-             "paper": "concentrated around key pickups (Fig. 3 right, no number)", "ours": _finite(around["share_near"]),
+             "paper": "concentrated around key pickups (Fig. 3 right, no number)", "ours": finite_or_none(around["share_near"]),
              "note": f"MiniGrid stand-in for DMLab; {around['n_rows']} rows on held-out mazes; uniform attention "
                      f"would give {around['share_near_uniform']:.3f}"},
             {"quantity": "reward model P(+1): door opened with the right key / toggle at the door with the wrong key",
@@ -364,7 +365,7 @@ class KeysDoorsResult:
              "note": "held-out mazes; the current view does not show the key held, so telling these apart needs "
                      "the pickup"},
             {"quantity": "Fig. 8: share of door-0 attention on cells next to the matching key (target maze)",
-             "paper": "concentrates around the key (Fig. 8, no number)", "ours": _finite(near_key),
+             "paper": "concentrates around the key (Fig. 8, no number)", "ours": finite_or_none(near_key),
              "note": f"{n_heat_rows} rows" + ("; caveat: the agent starts on one of those cells in this maze"
                                               if start_near_key else "")},
             {"quantity": f"PPO steps to IQM success >= {cfg.threshold} (no shaping)", "paper": None,
@@ -390,15 +391,15 @@ class KeysDoorsResult:
             "env": cfg.env.as_dict(), "target_maze_seed": cfg.target_env.maze_seed,
             "source_agent": self.source_info, "source_dataset": self.source.summary(),
             "heldout_dataset": self.heldout.summary(), "target_dataset": self.target.summary(),
-            "reward_model_val": {k: _finite(history.iloc[best][k]) for k in ("val_loss", "precision_pos", "recall_pos")},
-            "attention_near_key_pickup": _finite(around["share_near"]),
-            "attention_near_key_pickup_uniform": _finite(around["share_near_uniform"]),
-            "attention_on_door_step": _finite(around["share_on_door_step"]),
+            "reward_model_val": {k: finite_or_none(history.iloc[best][k]) for k in ("val_loss", "precision_pos", "recall_pos")},
+            "attention_near_key_pickup": finite_or_none(around["share_near"]),
+            "attention_near_key_pickup_uniform": finite_or_none(around["share_near_uniform"]),
+            "attention_on_door_step": finite_or_none(around["share_on_door_step"]),
             "attention_rows": around["n_rows"],
-            "door_discrimination": {k: _finite(v) if isinstance(v, float) else v for k, v in self.discrimination.items()},
+            "door_discrimination": {k: finite_or_none(v) if isinstance(v, float) else v for k, v in self.discrimination.items()},
             "attention_by_offset": {"offsets": around["offsets"].tolist(), "mean": around["mean"].tolist()},
-            "target_attention_near_key_pickup": _finite(attention_around_pickups(self.target_rows, self.target)["share_near"]),
-            "heatmap_share_near_matching_key": _finite(near_key), "heatmap_rows": self.heatmap()[1],
+            "target_attention_near_key_pickup": finite_or_none(attention_around_pickups(self.target_rows, self.target)["share_near"]),
+            "heatmap_share_near_matching_key": finite_or_none(near_key), "heatmap_rows": self.heatmap()[1],
             "success_threshold": cfg.threshold,
             "arms": {r["arm"]: r for r in next(iter(tables.values()))},
             "stage_seconds": {k: round(v, 1) for k, v in self.stage_seconds.items()},
@@ -427,12 +428,8 @@ class KeysDoorsResult:
             f"{s['ppo_secret']['auc']} (IQM [95% CI])."])
 
 
-def _finite(v: Any) -> float | None:
-    return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else float(v)
-
-
 def _fmt(v: Any) -> str:
-    return "n/a" if _finite(v) is None else f"{v:.3f}"
+    return "n/a" if finite_or_none(v) is None else f"{v:.3f}"
 
 
 def run(config: KeysDoorsExperiment, progress: bool = False) -> KeysDoorsResult:

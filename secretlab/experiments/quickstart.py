@@ -6,10 +6,7 @@ from typing import Any
 import numpy as np
 
 from secretlab.experiments.credit import PAPER_PRECISION, PAPER_RECALL
-
-
-def _finite(v: Any) -> float | None:
-    return None if v is None or not np.isfinite(v) else float(v)
+from secretlab.stats import finite_or_none
 
 
 def report(env: Any, params: dict[str, Any], data: Any, trained: Any, scores: Any, potential: Any,
@@ -23,11 +20,11 @@ def report(env: Any, params: dict[str, Any], data: Any, trained: Any, scores: An
 
     comparison = [
         {"quantity": "credit precision @0.2 (quickstart scenario)", "paper": PAPER_PRECISION,
-         "ours": _finite(scores.precision) if scores else "n/a (no correct +1 row)",
+         "ours": finite_or_none(scores.precision) if scores else "n/a (no correct +1 row)",
          "note": f"{env.size}x{env.size} 1T/1P, {params['n_train_trajectories']} training trajectories, "
                  f"width {params['d_model']}"},
         {"quantity": "credit recall @0.2 (quickstart scenario)", "paper": PAPER_RECALL,
-         "ours": _finite(scores.recall) if scores else "n/a (no correct +1 row)",
+         "ours": finite_or_none(scores.recall) if scores else "n/a (no correct +1 row)",
          "note": "paper: mean over its scenarios, 40,000 training trajectories"},
         {"quantity": "episodes to 80% greedy success, Q-learning", "paper": None,
          "ours": never(first_80["Q-learning"]), "note": f"mean over {n_seeds} seeds, one target maze"},

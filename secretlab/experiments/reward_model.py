@@ -3,11 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-
-def _num(x: Any) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
+from secretlab.stats import finite_or_none
 
 
 def report(trained: Any, rows: Any, by_k: Any, n_train: int, success_share: float | None,
@@ -25,9 +21,9 @@ def report(trained: Any, rows: Any, by_k: Any, n_train: int, success_share: floa
         "train_config": {k: v for k, v in trained.train_config.__dict__.items() if k != "class_weights"},
         "epochs": int(len(h)), "best_epoch": int(best["epoch"]),
         "train_or_load_seconds": round(train_or_load_s, 1),
-        "val_loss": _num(best["val_loss"]),
-        "val_precision_pos": _num(best["precision_pos"]), "val_recall_pos": _num(best["recall_pos"]),
-        "val_precision_neg": _num(best["precision_neg"]), "val_recall_neg": _num(best["recall_neg"]),
+        "val_loss": finite_or_none(best["val_loss"]),
+        "val_precision_pos": finite_or_none(best["precision_pos"]), "val_recall_pos": finite_or_none(best["recall_pos"]),
+        "val_precision_neg": finite_or_none(best["precision_neg"]), "val_recall_neg": finite_or_none(best["recall_neg"]),
         "heldout_positive_accuracy": float(rows.correct[pos].mean()) if pos.any() else None,
         "heldout_negative_accuracy": float(rows.correct[neg].mean()) if neg.any() else None,
         "confusion": trained.confusion.tolist(),
@@ -38,11 +34,11 @@ def report(trained: Any, rows: Any, by_k: Any, n_train: int, success_share: floa
              "ours": float(rows.correct[pos].mean()) if pos.any() else "no +1 in held-out data",
              "note": "the paper reports no prediction accuracy"},
         ],
-        "sign_by_activations": {int(k): {c: _num(v) if isinstance(v, float) else int(v) for c, v in r.items()}
+        "sign_by_activations": {int(k): {c: finite_or_none(v) if isinstance(v, float) else int(v) for c, v in r.items()}
                                 for k, r in by_k.iterrows()},
         "tables": {"predictions by number of activations (held-out)": [
                        {"k": int(k), **{c: (round(float(v), 3) if isinstance(v, float) else int(v))
                                         for c, v in r.items()}} for k, r in by_k.iterrows()],
-                   "training history": [{k: (_num(v) if isinstance(v, float) else v) for k, v in r.items()}
+                   "training history": [{k: (finite_or_none(v) if isinstance(v, float) else v) for k, v in r.items()}
                                         for r in h.round(4).to_dict("records")]},
     }
