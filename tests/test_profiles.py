@@ -45,3 +45,13 @@ def test_source_plan_rejects_unknown_overrides_naming_them():
         source_plan(TriggersConfig(8, 1, 1), "default", colour=1)
     with pytest.raises(ValueError, match="profile"):
         source_plan(TriggersConfig(8, 1, 1), "huge")
+
+
+def test_experiment_results_speak_the_one_contract():
+    from secretlab.experiments import ExperimentResult
+    from secretlab.experiments.credit import CreditStudy
+    from secretlab.experiments.keys_doors import KeysDoorsResult
+
+    for result_type in (CreditStudy, KeysDoorsResult):
+        assert all(callable(getattr(result_type, name, None)) for name in ("paper_comparison", "tables", "report"))
+    assert not isinstance(object(), ExperimentResult)

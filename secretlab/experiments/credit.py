@@ -310,6 +310,11 @@ class CreditStudy:
                         "note": f"{s['n_rows']} rows; {s['note']}".strip("; ")})
         return out
 
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        return {"credit precision/recall per scenario": [
+            {k: (_r4(v) if isinstance(v, float) else v) for k, v in s.items() if not k.endswith("_per_seed")}
+            for s in self.combined.values()]}
+
     def report(self) -> dict[str, Any]:
         """Notebook 03's JSON (docs/design.md §3.3)."""
         (mean_paper, mean_all), counting, offsets = self.means(), self.counting(), self.figure3_offsets()
@@ -329,9 +334,7 @@ class CreditStudy:
             "figure3_offsets": {"offsets": offsets["offsets"].tolist(), "by_order": offsets["by_order"].round(5).tolist(),
                                 "pooled": offsets["pooled"].round(5).tolist(), "counts": offsets["counts"].tolist()},
             "paper_comparison": self.paper_comparison(),
-            "tables": {"credit precision/recall per scenario": [
-                {k: (_r4(v) if isinstance(v, float) else v) for k, v in s.items() if not k.endswith("_per_seed")}
-                for s in rows]},
+            "tables": self.tables(),
         }
 
 
