@@ -51,7 +51,7 @@ def test_experiments_import_no_plotting_and_no_front_end(path):
 
 def test_the_check_sees_a_violation(tmp_path):
     planted = tmp_path / "bad.py"
-    planted.write_text("def f():\n    from secretlab.profiles import reward_model_params\n")
+    planted.write_text("def f():\n    from secretlab.profiles import reward_model_recipe\n")
     assert "secretlab.profiles" in imports_of(planted)
 
 
