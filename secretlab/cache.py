@@ -28,6 +28,11 @@ cache key are all that vouch on first use. A file rewritten after that by code
 from before manifests (an older checkout, ``refresh=True``) no longer matches its
 manifest: it is reported, not used.
 
+Concurrency. Two processes that need the same artifact build it once: the builder holds
+:func:`artifact_lock` (an advisory ``flock`` on ``.X.lock`` beside it) while it checks, builds and writes;
+the other waits, then finds the artifact and loads it. A holder that dies releases the lock with its
+file descriptor, and its atomic writes leave nothing half-written behind.
+
 The cache folder is ``$SECRETLAB_CACHE`` if set, else ``.cache/`` at the root of
 a source checkout (ignored by git), else ``~/.cache/secretlab``. ``secretlab cache
 verify`` checks every manifest; ``secretlab cache clean`` empties the folder.
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
@@ -182,15 +188,38 @@ def cached_npz(kind: str, config: Any, build: Callable[[], dict[str, np.ndarray]
     key = config_hash(config)
     path = artifact_path(kind, key, "data.npz")
     record = _jsonable(config)
-    if path.exists() and not refresh:
-        def legacy(arrays: dict[str, np.ndarray]) -> str | None:
-            return config_json_problem(path, record) or (legacy_check(arrays) if legacy_check else None)
 
+    def legacy(arrays: dict[str, np.ndarray]) -> str | None:
+        return config_json_problem(path, record) or (legacy_check(arrays) if legacy_check else None)
+
+    if path.exists() and not refresh:
         return load_artifact(path, (config,), read_npz, legacy), path
-    arrays = build()
-    atomic_write_json(path.with_name("config.json"), record)  # describes the folder: safe to write first
-    save_npz(path, arrays, key_parts=(config,))
+    with artifact_lock(path):
+        if path.exists() and not refresh:  # another process built it while this one waited
+            return load_artifact(path, (config,), read_npz, legacy), path
+        arrays = build()
+        atomic_write_json(path.with_name("config.json"), record)  # describes the folder: safe to write first
+        save_npz(path, arrays, key_parts=(config,))
     return arrays, path
+
+
+@contextlib.contextmanager
+def artifact_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Hold the exclusive build lock of artifact ``path`` (``.<name>.lock`` beside it, an advisory ``flock``;
+    the leading dot keeps it out of ``secretlab cache verify``).
+
+    Callers check for the artifact again once they hold it: a process that waited finds what the holder
+    wrote and loads it instead of building it a second time. The lock goes with the holder's file
+    descriptor, so a killed holder never blocks the rerun.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 # ================================================================== verification

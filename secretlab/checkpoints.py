@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from secretlab.cache import (artifact_error, artifact_path, atomic_path, atomic_write_json, config_hash,
+from secretlab.cache import (artifact_error, artifact_lock, artifact_path, atomic_path, atomic_write_json, config_hash,
                              config_problem, describe_error, load_artifact, manifest_path, read_config_json,
                              read_torch, read_verified, write_artifact)
 from secretlab.model import ARCHITECTURE_VERSION, ModelConfig, RewardModel
@@ -170,6 +170,16 @@ def load_or_train(dataset: Any, model_config: ModelConfig | None = None, train_c
     if path.exists() and not refresh:
         payload = load_artifact(path, key, read_payload, _legacy_problem(path, record))
         return _from_payload(payload, path, dataset, None)
+    with artifact_lock(path):  # two processes asking for the same model: one trains, the other loads it
+        if path.exists() and not refresh:
+            payload = load_artifact(path, key, read_payload, _legacy_problem(path, record))
+            return _from_payload(payload, path, dataset, None)
+        return _train_and_save(dataset, model_config, train_config, progress, refresh, warm_start, path, key, record)
+
+
+def _train_and_save(dataset: Any, model_config: ModelConfig, train_config: TrainConfig, progress: bool,
+                    refresh: bool, warm_start: TrainedModel | None, path: Path, key: Any, record: dict) -> TrainedModel:
+    """Train (from the resume point if one is there) and save the checkpoint; the caller holds its lock."""
     resume = path.with_name("resume.pt")  # per-epoch resume point: an interrupted run continues here
     if refresh:
         resume.unlink(missing_ok=True)

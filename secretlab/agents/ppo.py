@@ -19,9 +19,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from secretlab.cache import (artifact_error, artifact_path, atomic_write_json, config_hash, config_json_problem,
-                             describe_error, load_artifact, read_json, read_torch, write_artifact,
-                             write_json_artifact)
+from secretlab.cache import (artifact_error, artifact_lock, artifact_path, atomic_write_json, config_hash,
+                             config_json_problem, describe_error, load_artifact, read_json, read_torch,
+                             write_artifact, write_json_artifact)
 from secretlab.envs.keys_doors import RULES_VERSION, KeysDoorsConfig, KeysDoorsEnv, agent_features, n_agent_features
 from secretlab.validation import check_int, check_number
 from secretlab.wrappers import ShapingWrapper
@@ -177,7 +177,8 @@ def load_or_train_source_agent(env_config: KeysDoorsConfig, ppo: PPOConfig, seed
     path = artifact_path("keys_doors_agents", config_hash(key), "policy.pt")
     info_path, record = path.with_name("info.json"), json.loads(json.dumps(key, default=asdict))
     model = make_ppo(env_config, ppo, seed)
-    if path.exists() and not refresh:
+
+    def load() -> tuple[Any, dict]:
         def legacy(_: Any) -> str | None:
             return config_json_problem(path, record)
 
@@ -187,6 +188,18 @@ def load_or_train_source_agent(env_config: KeysDoorsConfig, ppo: PPOConfig, seed
         except Exception as err:  # not this PPO's policy
             raise artifact_error(path, f"unreadable ({describe_error(err)})") from None
         return model, load_artifact(info_path, (key,), read_json, legacy)
+
+    if path.exists() and not refresh:
+        return load()
+    with artifact_lock(path):  # two processes asking for the same agent: one trains, the other loads it
+        if path.exists() and not refresh:
+            return load()
+        return model, _train_source_agent(model, ppo, seed, path, info_path, key, record)
+
+
+def _train_source_agent(model, ppo: PPOConfig, seed: int, path: Any, info_path: Any, key: dict,
+                        record: dict) -> dict[str, Any]:
+    """Train ``model`` for the source budget and write its policy and training summary (caller holds the lock)."""
     torch.manual_seed(seed)
     start = time.perf_counter()
     model.learn(ppo.total_timesteps)
@@ -199,7 +212,7 @@ def load_or_train_source_agent(env_config: KeysDoorsConfig, ppo: PPOConfig, seed
     with write_artifact(path, (key,)) as tmp:
         torch.save({"state_dict": {k: v.detach().cpu() for k, v in model.policy.state_dict().items()}}, tmp)
     write_json_artifact(info_path, info, (key,))
-    return model, info
+    return info
 
 
 def train_on_fixed_maze(env_config: KeysDoorsConfig, ppo: PPOConfig, seed: int,
