@@ -472,3 +472,28 @@ def test_check_finite_loss_names_epoch_and_step():
     assert check_finite_loss("loss", 0.5, 1, 2) == 0.5
     with pytest.raises(FloatingPointError, match="validation loss became inf at epoch 3; training stopped"):
         check_finite_loss("validation loss", math.inf, 3)
+
+
+def test_deep_agent_configs_and_envs_refuse_what_they_cannot_do():
+    import gymnasium as gym
+    import numpy as np
+
+    from secretlab.agents.dqn import DQNConfig
+    from secretlab.agents.ppo import PPOConfig
+    from secretlab.envs.keys_doors import KeysDoorsEnv
+    from secretlab.envs.triggers import TriggersConfig, sample_layout
+    from secretlab.shaping import oracle_potential
+    from secretlab.wrappers import ShapingWrapper
+
+    with pytest.raises(ValueError, match="total_steps"):
+        DQNConfig(total_steps=0)
+    with pytest.raises(ValueError, match="total_timesteps"):
+        PPOConfig(total_timesteps=-5)
+    with pytest.raises(ValueError, match="inverted"):
+        gym.make("secretlab/KeysDoors-v0", inverted=True)
+    env = TriggersConfig(5, 1, 1)
+    triggers_phi = oracle_potential(env, sample_layout(env, 3), gamma=0.99)
+    with pytest.raises(ValueError, match="Triggers env"):  # a Triggers potential on a KeysDoors env
+        ShapingWrapper(KeysDoorsEnv(n_rooms=2, maze_seed=1), triggers_phi, gamma=0.99)
+    with pytest.raises(ValueError, match="Potential"):  # a bare table on a Triggers env
+        ShapingWrapper(gym.make("secretlab/Triggers-v0", size=5, n_triggers=1, n_prizes=1), np.zeros(10), gamma=0.99)

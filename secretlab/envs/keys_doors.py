@@ -209,7 +209,11 @@ class KeysDoorsEnv(MiniGridEnv):
         maze_seed: int | None = None,
         show_carried: bool = False,
         render_mode: str | None = None,
+        inverted: bool = False,
     ) -> None:
+        if inverted is not False:  # accepted only to refuse it clearly (Triggers has the flag, KeysDoors does not)
+            raise ValueError(f"inverted must be False: KeysDoors has no inverted controls (secretlab/Triggers-v0 "
+                             f"has them), got {inverted!r}")
         self.config = KeysDoorsConfig(n_rooms, room_size, n_colors, max_steps, maze_seed, show_carried)
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
