@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from secretlab.validation import check_int
 from torch import Tensor
+
+from secretlab.validation import check_int
 
 #: Bumped whenever the forward computation changes for the same ModelConfig; part of the
 #: checkpoint cache key, so a stale checkpoint is never loaded into a different network.

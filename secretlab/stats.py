@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from secretlab.validation import check_int
 from scipy import stats as _scipy_stats
+
+from secretlab.validation import check_int
 
 
 @dataclass

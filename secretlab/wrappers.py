@@ -2,8 +2,8 @@
 
 ``ShapingWrapper`` adds a state potential's F = γφ(s') − φ(s) to the reward (the paper's φ̂, carried credit, the
 oracle): any agent can use it, on a Triggers maze (a :class:`secretlab.shaping.Potential`) or on any fixed-maze env
-that reports its true state in ``info["state"]`` (a table over its keys, e.g. a KeysDoors target maze). ``AdviceWrapper`` exposes state–action advice Φ(s, ·) to an agent that adds it to
-its Q-values (a reward wrapper alone cannot give advice; see :mod:`secretlab.advice` and
+that reports its true state in ``info["state"]`` (a table over its keys, e.g. a KeysDoors target maze).
+``AdviceWrapper`` exposes state–action advice Φ(s, ·) to an agent that adds it to its Q-values (a reward wrapper alone cannot give advice; see :mod:`secretlab.advice` and
 :mod:`secretlab.agents.sb3_advice`). Both belong to one maze: they pin it on every reset and check it, and both
 refuse an agent γ other than the table's.
 """

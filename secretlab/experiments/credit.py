@@ -306,7 +306,8 @@ class CreditStudy:
         ]
         for s in rows:
             out.append({"quantity": f"precision / recall {s['size']}x{s['size']} {s['n_triggers']}T/{s['n_prizes']}P",
-                        "paper": None, "ours": f"{pm(s['precision'], s['precision_std'])} / {pm(s['recall'], s['recall_std'])}",
+                        "paper": None,
+                        "ours": f"{pm(s['precision'], s['precision_std'])} / {pm(s['recall'], s['recall_std'])}",
                         "note": f"{s['n_rows']} rows; {s['note']}".strip("; ")})
         return out
 

@@ -31,15 +31,15 @@ import numpy as np
 import torch
 
 from secretlab import stats
-from secretlab.stats import finite_or_none
-from secretlab.agents.ppo import (PPOConfig, agent_identity, load_or_train_source_agent, train_on_fixed_maze)
+from secretlab.agents.ppo import PPOConfig, agent_identity, load_or_train_source_agent, train_on_fixed_maze
 from secretlab.cache import cached_npz
 from secretlab.data.keys_doors import (MODEL_OBJECTS, CollectConfig, KeysDoorsDataset, load_or_collect,
                                        n_model_channels, target_maze_seed)
 from secretlab.envs.keys_doors import N_ACTIONS, RULES_VERSION, VIEW, KeysDoorsConfig, decode_state, encode_state
 from secretlab.model import batched_forward
-from secretlab.validation import check_int
 from secretlab.seeds import derive_seed
+from secretlab.stats import finite_or_none
+from secretlab.validation import check_int
 
 #: The two arms of Figure 4 (right).
 ARMS = ("ppo", "ppo_secret")

@@ -40,9 +40,9 @@ from secretlab.credit_controls import CREDIT_SOURCES, MODEL_SOURCES, check_sourc
 from secretlab.data import DatasetConfig, load_or_collect, maze_seeds
 from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig, sample_layout
 from secretlab.forms import FORMS, SIGNS, FormSigns, check_form, shaping_from_rows
+from secretlab.seeds import derive_seed
 from secretlab.shaping import Potential, check_gamma, oracle_potential
 from secretlab.validation import check_choice, check_int
-from secretlab.seeds import derive_seed
 
 PLAIN, ORACLE = "q_learning", "q_learning_oracle"
 SECRET = "q_learning_secret"
