@@ -209,17 +209,33 @@ def artifact_lock(path: str | os.PathLike) -> Iterator[None]:
     the leading dot keeps it out of ``secretlab cache verify``).
 
     Callers check for the artifact again once they hold it: a process that waited finds what the holder
-    wrote and loads it instead of building it a second time. The lock goes with the holder's file
-    descriptor, so a killed holder never blocks the rerun.
+    wrote and loads it instead of building it a second time. The holder deletes the lock file on release
+    (nothing stays in the cache), and the lock goes with its file descriptor, so a killed holder never
+    blocks the rerun (its file stays behind, hidden, and is reused).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "a") as fh:
+    lock = path.with_name(f".{path.name}.lock")
+    with open(lock, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
+            _remove_own_lock(lock, fh)
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_own_lock(lock: Path, fh: Any) -> None:
+    """Delete the lock file while still holding it, unless it is already another holder's new file.
+
+    A process that was waiting on the deleted file gets the lock, checks again and loads the artifact; one
+    that arrives later makes a new file. Nothing is left in the cache folder.
+    """
+    try:
+        if os.stat(lock).st_ino == os.fstat(fh.fileno()).st_ino:
+            os.unlink(lock)
+    except FileNotFoundError:
+        pass
 
 
 # ================================================================== verification

@@ -59,7 +59,8 @@ def test_two_processes_asking_for_one_artifact_build_it_once(tmp_path):
     from secretlab.cache_admin import verify
 
     report = verify(tmp_path / "cache")
-    assert len(report.ok) == 1 and not report.bad and not report.legacy  # the lock file is not an artifact
+    assert len(report.ok) == 1 and not report.bad and not report.legacy
+    assert not list((tmp_path / "cache").rglob("*.lock"))  # the holder removed its lock file
 
 
 def test_a_lock_held_by_a_killed_process_does_not_block(tmp_path):
