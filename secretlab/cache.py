@@ -192,15 +192,26 @@ def cached_npz(kind: str, config: Any, build: Callable[[], dict[str, np.ndarray]
     def legacy(arrays: dict[str, np.ndarray]) -> str | None:
         return config_json_problem(path, record) or (legacy_check(arrays) if legacy_check else None)
 
-    if path.exists() and not refresh:
-        return load_artifact(path, (config,), read_npz, legacy), path
-    with artifact_lock(path):
-        if path.exists() and not refresh:  # another process built it while this one waited
-            return load_artifact(path, (config,), read_npz, legacy), path
+    def build_and_save() -> dict[str, np.ndarray]:
         arrays = build()
         atomic_write_json(path.with_name("config.json"), record)  # describes the folder: safe to write first
         save_npz(path, arrays, key_parts=(config,))
+        return arrays
+
+    arrays = load_or_build(path, lambda: path.exists() and not refresh,
+                           lambda: load_artifact(path, (config,), read_npz, legacy), build_and_save)
     return arrays, path
+
+
+def load_or_build(path: str | os.PathLike, cached: Callable[[], bool], load: Callable[[], T],
+                  build: Callable[[], T]) -> T:
+    """What every cached builder does: ``load()`` if ``cached()``; else take :func:`artifact_lock` on
+    ``path``, check again (another process may have built it while this one waited) and ``build()``
+    (which writes the artifact) only if it is still missing."""
+    if cached():
+        return load()
+    with artifact_lock(path):
+        return load() if cached() else build()
 
 
 @contextlib.contextmanager

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from secretlab.cache import (artifact_error, artifact_lock, artifact_path, atomic_path, atomic_write_json, config_hash,
-                             config_problem, describe_error, load_artifact, manifest_path, read_config_json,
-                             read_torch, read_verified, write_artifact)
+from secretlab.cache import (artifact_error, artifact_path, atomic_path, atomic_write_json, config_hash,
+                             config_problem, describe_error, load_artifact, load_or_build, manifest_path,
+                             read_config_json, read_torch, read_verified, write_artifact)
 from secretlab.model import ARCHITECTURE_VERSION, ModelConfig, RewardModel
 from secretlab.training import (TrainConfig, TrainedModel, check_compatible, default_device, kept_epoch_mask,
                                 model_config_for, train)
@@ -167,14 +167,12 @@ def load_or_train(dataset: Any, model_config: ModelConfig | None = None, train_c
     path = _path_of(key)
     record = _config_record(dataset, model_config, train_config,
                             None if warm_start is None else _cache_key(warm_start))
-    if path.exists() and not refresh:
-        payload = load_artifact(path, key, read_payload, _legacy_problem(path, record))
-        return _from_payload(payload, path, dataset, None)
-    with artifact_lock(path):  # two processes asking for the same model: one trains, the other loads it
-        if path.exists() and not refresh:
-            payload = load_artifact(path, key, read_payload, _legacy_problem(path, record))
-            return _from_payload(payload, path, dataset, None)
-        return _train_and_save(dataset, model_config, train_config, progress, refresh, warm_start, path, key, record)
+    # two processes asking for the same model: one trains, the other waits and loads it
+    return load_or_build(
+        path, lambda: path.exists() and not refresh,
+        lambda: _from_payload(load_artifact(path, key, read_payload, _legacy_problem(path, record)), path, dataset,
+                              None),
+        lambda: _train_and_save(dataset, model_config, train_config, progress, refresh, warm_start, path, key, record))
 
 
 def _train_and_save(dataset: Any, model_config: ModelConfig, train_config: TrainConfig, progress: bool,

@@ -19,9 +19,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from secretlab.cache import (artifact_error, artifact_lock, artifact_path, atomic_write_json, config_hash,
-                             config_json_problem, describe_error, load_artifact, read_json, read_torch,
-                             write_artifact, write_json_artifact)
+from secretlab.cache import (artifact_error, artifact_path, atomic_write_json, config_hash,
+                             config_json_problem, describe_error, load_artifact, load_or_build, read_json,
+                             read_torch, write_artifact, write_json_artifact)
 from secretlab.envs.keys_doors import RULES_VERSION, KeysDoorsConfig, KeysDoorsEnv, agent_features, n_agent_features
 from secretlab.validation import check_int, check_number
 from secretlab.wrappers import ShapingWrapper
@@ -189,12 +189,9 @@ def load_or_train_source_agent(env_config: KeysDoorsConfig, ppo: PPOConfig, seed
             raise artifact_error(path, f"unreadable ({describe_error(err)})") from None
         return model, load_artifact(info_path, (key,), read_json, legacy)
 
-    if path.exists() and not refresh:
-        return load()
-    with artifact_lock(path):  # two processes asking for the same agent: one trains, the other loads it
-        if path.exists() and not refresh:
-            return load()
-        return model, _train_source_agent(model, ppo, seed, path, info_path, key, record)
+    # two processes asking for the same agent: one trains, the other waits and loads it
+    return load_or_build(path, lambda: path.exists() and not refresh, load,
+                         lambda: (model, _train_source_agent(model, ppo, seed, path, info_path, key, record)))
 
 
 def _train_source_agent(model, ppo: PPOConfig, seed: int, path: Any, info_path: Any, key: dict,

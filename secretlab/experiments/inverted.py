@@ -43,8 +43,8 @@ from secretlab.agents.dqn import (
     save_stacked,
     train_dqn,
 )
-from secretlab.cache import (artifact_lock, artifact_path, config_hash, load_artifact, read_json, read_npz, read_torch,
-                             save_npz, write_artifact, write_json_artifact)
+from secretlab.cache import (artifact_path, config_hash, load_artifact, load_or_build, read_json, read_npz,
+                             read_torch, save_npz, write_artifact, write_json_artifact)
 from secretlab.data import maze_seeds
 from secretlab.envs.triggers import TriggersConfig
 from secretlab.seeds import derive_seed
@@ -161,15 +161,10 @@ def source_networks(config: InvertedConfig, refresh: bool = False) -> tuple[dict
              config.source_mazes, config.seed)
     path = artifact_path("dqn_source", config_hash(*parts), "weights.pt")
     summary_path = path.with_name("summary.json")
-    def cached() -> bool:
-        return path.exists() and summary_path.exists() and not refresh
-
-    if cached():  # verified; a legacy entry has no config record: it must load, then gets its manifest
-        return load_artifact(path, parts, read_torch), load_artifact(summary_path, parts, read_json)
-    with artifact_lock(path):  # another process may be training the same sources: wait, then load them
-        if cached():
-            return load_artifact(path, parts, read_torch), load_artifact(summary_path, parts, read_json)
-        return _train_sources(config, path, summary_path, parts)
+    # verified on load; a legacy entry has no config record: it must load, then gets its manifest
+    return load_or_build(path, lambda: path.exists() and summary_path.exists() and not refresh,
+                         lambda: (load_artifact(path, parts, read_torch), load_artifact(summary_path, parts, read_json)),
+                         lambda: _train_sources(config, path, summary_path, parts))
 
 
 def _train_sources(config: InvertedConfig, path: Any, summary_path: Any, parts: tuple) -> tuple[dict, dict[str, Any]]:
@@ -353,26 +348,24 @@ def target_run(config: InvertedConfig, networks: list, mazes: np.ndarray, potent
              [None if p is None else [np.round(p.table, 9), p.terminal_zero, p.gamma] for p in potentials])
     weights_path = artifact_path("dqn_target", config_hash(*parts), "weights.pt")
     logs_path, meta_path = weights_path.with_name("episodes.npz"), weights_path.with_name("run.json")
-    def load() -> DQNRun | None:
-        if refresh or not (weights_path.exists() and logs_path.exists() and meta_path.exists()):
-            return None
+
+    def load() -> DQNRun:
         stacked = load_artifact(weights_path, parts, read_torch)  # verified (legacy: it loads; see secretlab.cache)
         q = SeedBatchedQ(networks_from_stacked(stacked, config.size, source="cached target run"))
         return DQNRun(q=q, **load_artifact(logs_path, parts, read_npz),
                       seconds=load_artifact(meta_path, parts, read_json)["seconds"], config=config.dqn)
 
-    if (done := load()) is not None:
-        return done
-    with artifact_lock(weights_path):  # another process may be training the same run: wait, then load it
-        if (done := load()) is not None:
-            return done
+    def build() -> DQNRun:
         run = train_dqn(config.target_env, config.dqn, networks, np.asarray(mazes)[:, None], potentials=potentials,
                         seed=config.seed)
         with write_artifact(weights_path, parts) as tmp:
             save_stacked(tmp, run.q)
         save_npz(logs_path, {name: np.asarray(getattr(run, name)) for name in _RUN_LOGS}, key_parts=parts)
         write_json_artifact(meta_path, {"seconds": round(run.seconds, 2), "n_networks": len(networks)}, parts)  # last
-    return run
+        return run
+
+    return load_or_build(weights_path, lambda: not refresh and weights_path.exists() and logs_path.exists()
+                         and meta_path.exists(), load, build)
 
 
 def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedResult:
