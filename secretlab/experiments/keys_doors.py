@@ -315,14 +315,22 @@ class KeysDoorsResult:
     target_rows: Any
     logs: dict[str, list[dict]]
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """The readings below, computed once: the result never changes after :func:`run`, and ``report``,
+    ``paper_comparison``, ``tables`` and ``verdict`` all read the same bootstraps and heatmap."""
+
+    def _once(self, name: str, compute):
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
 
     @property
     def layout(self) -> dict[str, np.ndarray]:
-        return self.target.layout()
+        return self._once("layout", self.target.layout)
 
     def heatmap(self) -> tuple[np.ndarray, int]:
         """Figure 8's door-0 heatmap on the target maze and its number of rows."""
-        return attention_heatmap(self.target_rows, self.target, door=0)
+        return self._once("heatmap", lambda: attention_heatmap(self.target_rows, self.target, door=0))
 
     def near_key(self) -> tuple[float, bool]:
         heat, n = self.heatmap()
@@ -334,6 +342,9 @@ class KeysDoorsResult:
 
     def summary(self) -> dict[str, dict[str, stats.Interval]]:
         """Per arm: steps to the threshold and to 0.8, final success and AUC, each an IQM interval."""
+        return self._once("summary", self._summary)
+
+    def _summary(self) -> dict[str, dict[str, stats.Interval]]:
         grid, out = self.config.grid, {}
         for arm, c in self.curves().items():
             out[arm] = {"to_threshold": stats.threshold_interval(c, grid, threshold=self.config.threshold)[0],
