@@ -9,8 +9,9 @@ import numpy as np
 from secretlab.envs.keys_doors import draw_maze  # noqa: F401  (the figures' maze panel)
 from secretlab.plots import plot_iqm_band
 
-ARM_LABELS = {"ppo": "PPO", "ppo_secret": "PPO + SECRET shaping"}
-ARM_COLOURS = {"ppo": "tab:grey", "ppo_secret": "tab:red"}
+from secretlab.experiments.keys_doors import ARM_NAMES as ARM_LABELS
+
+ARM_COLOURS = {"ppo": "tab:grey", "ppo_secret": "tab:red", "ppo_uniform": "tab:blue", "ppo_ideal": "tab:green"}
 
 
 def plot_attention_offsets(ax, result: dict[str, Any], window: int = 2) -> None:

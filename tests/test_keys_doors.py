@@ -281,7 +281,7 @@ def test_pipeline_bad_input():
     with pytest.raises(ValueError, match="split"):
         CollectConfig(split="test")
     with pytest.raises(ValueError, match="n_seeds"):
-        kd.compare_ppo(KeysDoorsConfig(maze_seed=1), PPOConfig(), np.zeros(1), n_seeds=0)
+        kd.compare_ppo(KeysDoorsConfig(maze_seed=1), PPOConfig(), {"ppo": None}, n_seeds=0)
 
 
 def test_door_discrimination_reads_probabilities_at_the_right_steps():
@@ -309,3 +309,59 @@ def test_door_discrimination_reads_probabilities_at_the_right_steps():
     out = kd.door_discrimination(Fixed(), ds)
     assert out["n_open"] == 1 and out["n_wrong_key"] == 1
     assert out["p_open"] == pytest.approx(0.9, abs=1e-4) and out["p_wrong_key"] == pytest.approx(0.9, abs=1e-4)
+
+
+def test_door_discrimination_splits_first_attempts_from_repeats():
+    # Holding the red key (0) at the green door (1): toggles at steps 2 and 4 (the second a repeat), then the
+    # right key at step 6 opens it. P(+1) = 0.1 * (t + 1), so each mean names the steps it read.
+    import torch
+
+    from secretlab.envs.keys_doors import encode_state
+
+    class ByStep(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))  # batched_forward reads the device from a parameter
+
+        def forward(self, obs, actions, mask):
+            p = 0.1 * (torch.arange(actions.shape[1], dtype=torch.float32) + 1).expand(actions.shape)
+            return torch.stack([torch.full_like(p, 1e-6), 1 - p, p], -1).log(), None
+
+    cfg = KeysDoorsConfig(n_rooms=2)
+    ds = _tiny_dataset(picked=[-1] * 8, opened=[-1] * 6 + [0, -1], rewards=[0, 0, 0, 0, 0, 0, 1, 0])
+    ds.obs = np.zeros((1, 8, 11, 7, 7), np.uint8)
+    ds.obs[0, [2, 4, 6], 3, 5, 3] = 1  # facing the door
+    ds.actions[0, [2, 4, 6]] = 4
+    ds.door_colour[:] = 1
+    ds.states[0, :] = encode_state(1, 1, -1, 0, cfg)
+    ds.states[0, 1:6] = encode_state(3, 1, 0, 0, cfg)  # the red key
+    ds.states[0, 6] = encode_state(3, 1, 1, 0, cfg)  # the green key
+    out = kd.door_discrimination(ByStep(), ds)
+    assert (out["n_wrong_key"], out["n_first_wrong_key"], out["n_first_right_key"], out["n_open"]) == (2, 1, 0, 1)
+    assert out["p_wrong_key"] == pytest.approx(0.4, abs=1e-4)  # steps 2 and 4
+    assert out["p_first_wrong_key"] == pytest.approx(0.3, abs=1e-4)  # step 2 only
+    assert out["p_open"] == pytest.approx(0.7, abs=1e-4) and np.isnan(out["p_first_right_key"])
+
+
+def test_activated_marks_the_pickup_of_the_key_that_opened_the_door():
+    ds = _tiny_dataset(picked=[-1, 0, -1, -1, 1, -1, -1, -1], opened=[-1] * 6 + [0, -1],
+                       rewards=[0, 0, 0, 0, 0, 0, 1, 0])
+    assert np.flatnonzero(ds.activated[0]).tolist() == [4]  # the last pickup before the opening
+    assert not _tiny_dataset(picked=[-1, 0] + [-1] * 6, opened=[-1] * 8, rewards=[0] * 8).activated.any()
+
+
+def test_control_potentials_put_ideal_credit_after_the_right_pickup_and_uniform_everywhere():
+    # One fixed-maze episode: pickup at step 4, door (+1) at step 6; states[t] = t, so φ̂ reads where credit went.
+    ds = _tiny_dataset(picked=[-1, -1, -1, -1, 1, -1, -1, -1], opened=[-1] * 6 + [0, -1],
+                       rewards=[0, 0, 0, 0, 0, 0, 1, 0])
+    ds.states[0] = np.arange(9)
+    att = np.zeros((1, 8), np.float32)
+    att[0, 6] = 1.0  # the model's row: all on the door step
+    rows = CreditRows(np.array([0]), np.array([6]), np.array([1]), np.array([1]), np.array([True]), att)
+    phis = kd.control_potentials(rows, ds)
+    assert set(phis) == set(kd.CONTROL_SOURCES) == {"uniform", "ideal"}
+    ideal = phis["ideal"]
+    assert ideal[5] == pytest.approx(1.0) and np.count_nonzero(ideal) == 1  # the state the pickup led into
+    uniform = phis["uniform"]
+    assert uniform[1:8] == pytest.approx(np.full(7, 1 / 7)) and uniform[0] == 0  # each step's share, forwarded
+    assert kd.potential_of_rows(rows, ds)[7] == pytest.approx(1.0)  # SECRET's own row: the state after the door

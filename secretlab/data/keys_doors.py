@@ -132,6 +132,17 @@ class KeysDoorsDataset:
         return len(self.lengths)
 
     @property
+    def activated(self) -> np.ndarray:
+        """(N, T) bool: this step picked up the key that a later step used to open a door (the credit ground
+        truth of the ``ideal`` control, :func:`secretlab.credit_controls.ideal_credit_rows`)."""
+        out = np.zeros(self.actions.shape, bool)
+        for traj, step in zip(*np.nonzero(self.opened >= 0)):
+            pickup = matching_pickup_step(self, int(traj), int(step))
+            if pickup >= 0:
+                out[traj, pickup] = True
+        return out
+
+    @property
     def mask(self) -> np.ndarray:
         """(N, T) bool, True on real steps."""
         return np.arange(self.actions.shape[1])[None, :] < self.lengths[:, None]
@@ -163,6 +174,12 @@ class KeysDoorsDataset:
 
     def subset(self, index: np.ndarray | slice) -> "KeysDoorsDataset":
         return KeysDoorsDataset(self.config, **{name: getattr(self, name)[index] for name in self._FIELDS})
+
+
+def matching_pickup_step(dataset: KeysDoorsDataset, traj: int, step: int) -> int:
+    """Step of the pickup of the key used to open the door at (traj, step): the last pickup before it (-1: none)."""
+    picks = np.flatnonzero(dataset.picked[traj, :step] >= 0)
+    return int(picks[-1]) if len(picks) else -1
 
 
 def _empty_arrays(env_cfg: KeysDoorsConfig, seeds: np.ndarray) -> dict[str, np.ndarray]:

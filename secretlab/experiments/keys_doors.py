@@ -13,10 +13,14 @@ follows App. A.4, each stage in its layer:
    :func:`reward_model_config` + :func:`secretlab.checkpoints.load_or_train`.
 4. Credit: :func:`secretlab.credit.credit_rows` with ``tolerance=5`` (a positive
    prediction within 5 frames of a real reward counts, App. A.4);
-   :func:`attention_around_pickups` (Fig. 3 right) and :func:`attention_heatmap` (Fig. 8).
+   :func:`attention_around_pickups` (Fig. 3 right), :func:`attention_heatmap` (Fig. 8) and
+   :func:`door_discrimination` (these readings are in :mod:`secretlab.experiments.keys_doors_credit`).
 5. :func:`secret_potential` on a fixed target maze (true-state keyed, φ(s) via
-   :func:`secretlab.shaping.potential_from_credit`), then :func:`compare_ppo`:
-   PPO with and without :class:`secretlab.wrappers.ShapingWrapper` on that maze (Fig. 4 right).
+   :func:`secretlab.shaping.potential_from_credit`) and the same estimator on the
+   ``uniform`` and ``ideal`` credit controls (:func:`control_potentials`), then
+   :func:`compare_ppo`: PPO unshaped and with each φ̂ through
+   :class:`secretlab.wrappers.ShapingWrapper` on that maze (Fig. 4 right), so a
+   speed-up of SECRET stands beside the credit-free control's (``credit_effect``).
 
 Every expensive stage is cached through :mod:`secretlab.cache` under a hash of
 its configuration and verified on load.
@@ -28,21 +32,27 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import torch
 
 from secretlab import stats
 from secretlab.agents.ppo import PPOConfig, agent_identity, load_or_train_source_agent, train_on_fixed_maze
 from secretlab.cache import cached_npz
-from secretlab.data.keys_doors import (MODEL_OBJECTS, CollectConfig, KeysDoorsDataset, load_or_collect,
-                                       n_model_channels, target_maze_seed)
-from secretlab.envs.keys_doors import N_ACTIONS, RULES_VERSION, VIEW, KeysDoorsConfig, decode_state, encode_state
-from secretlab.model import batched_forward
+from secretlab.data.keys_doors import (CollectConfig, KeysDoorsDataset, load_or_collect, n_model_channels,
+                                       target_maze_seed)
+from secretlab.envs.keys_doors import N_ACTIONS, RULES_VERSION, VIEW, KeysDoorsConfig
+# The credit readings live in their own module; re-exported here, the experiment's one entry point.
+from secretlab.experiments.keys_doors_credit import (CONTROL_SOURCES, attention_around_pickups,  # noqa: F401
+                                                     attention_heatmap, control_potentials, door_discrimination,
+                                                     door_rows, positive_probabilities, potential_grid,
+                                                     potential_of_rows, secret_potential, share_near_matching_key)
 from secretlab.seeds import derive_seed
 from secretlab.stats import finite_or_none
 from secretlab.validation import check_int
 
-#: The two arms of Figure 4 (right).
-ARMS = ("ppo", "ppo_secret")
+#: The arms of Figure 4 (right): the paper's two, then PPO shaped by each control's φ̂.
+ARMS = ("ppo", "ppo_secret") + tuple(f"ppo_{source}" for source in CONTROL_SOURCES)
+#: Readable arm names (tables, verdict, legends).
+ARM_NAMES = {"ppo": "PPO", "ppo_secret": "PPO + SECRET φ̂", "ppo_uniform": "PPO + φ̂ of uniform credit",
+             "ppo_ideal": "PPO + φ̂ of ideal credit"}
 
 
 def reward_model_config(env_config: KeysDoorsConfig, **changes: Any):
@@ -54,144 +64,15 @@ def reward_model_config(env_config: KeysDoorsConfig, **changes: Any):
     return ModelConfig(**{**base, **changes})
 
 
-def door_rows(rows, dataset: KeysDoorsDataset):
-    """The correct positive rows whose reward is a door opening (not the goal)."""
-    good = rows.correct_positive
-    keep = dataset.opened[good.traj, good.step] >= 0
-    return good.select(keep)
+def compare_ppo(env_config: KeysDoorsConfig, ppo: PPOConfig, potentials: dict[str, np.ndarray | None],
+                n_seeds: int, seed: int = 0, refresh: bool = False, progress: bool = False) -> dict[str, list[dict]]:
+    """Per arm (the keys of ``potentials``, None = unshaped) and seed, the training-episode logs (cached).
 
-
-def matching_pickup_step(dataset: KeysDoorsDataset, traj: int, step: int) -> int:
-    """Step of the pickup of the key used to open the door at (traj, step): the last pickup before it."""
-    picks = np.flatnonzero(dataset.picked[traj, :step] >= 0)
-    return int(picks[-1]) if len(picks) else -1
-
-
-def attention_around_pickups(rows, dataset: KeysDoorsDataset, max_offset: int = 10,
-                             window: int = 2) -> dict[str, Any]:
-    """Figure 3 (right): attention of correct door-opening predictions vs offset to the key pickup.
-
-    For each correct +1 row at a door opening (step t) with its key pickup at
-    step p, the attention α_{i←t} at offsets i − p in [-max_offset, max_offset].
-    Returns ``offsets`` (2·max_offset+1,), ``mean`` (same) mean attention per
-    offset over rows, ``share_near`` the mean over rows of the attention mass
-    within ±``window`` steps of the pickup, ``share_near_uniform`` the same for
-    a uniform attention over 0..t (the chance level), ``n_rows``, and
-    ``share_on_door_step`` (mass on the opening step itself).
-    """
-    doors = door_rows(rows, dataset)
-    offsets = np.arange(-max_offset, max_offset + 1)
-    values, near, near_uniform, on_self = [], [], [], []
-    for r in range(len(doors)):
-        traj, t = int(doors.traj[r]), int(doors.step[r])
-        p = matching_pickup_step(dataset, traj, t)
-        if p < 0:
-            continue
-        att = doors.attention[r, : t + 1].astype(np.float64)
-        pos = p + offsets
-        ok = (pos >= 0) & (pos <= t)
-        v = np.zeros(len(offsets))
-        v[ok] = att[pos[ok]]
-        values.append(v)
-        lo, hi = max(0, p - window), min(t, p + window)
-        near.append(att[lo:hi + 1].sum())
-        near_uniform.append((hi - lo + 1) / (t + 1))
-        on_self.append(att[t])
-    n = len(values)
-    return {
-        "offsets": offsets,
-        "mean": np.mean(values, axis=0) if n else np.zeros(len(offsets)),
-        "share_near": float(np.mean(near)) if n else float("nan"),
-        "share_near_uniform": float(np.mean(near_uniform)) if n else float("nan"),
-        "share_on_door_step": float(np.mean(on_self)) if n else float("nan"),
-        "n_rows": n,
-    }
-
-
-def attention_heatmap(rows, dataset: KeysDoorsDataset, door: int = 0) -> tuple[np.ndarray, int]:
-    """Figure 8: per-cell average attention of correct predictions of opening ``door``.
-
-    Attention α_{i←t} is put on the agent's cell at step i (where it stood when
-    acting), summed per cell and divided by the number of rows. Meant for a
-    fixed-maze dataset. Returns ((height, width) array, NaN on cells never
-    attended; number of rows).
-    """
-    doors = door_rows(rows, dataset)
-    doors = doors.select(dataset.opened[doors.traj, doors.step] == door)
-    H = dataset.config.env.height
-    W = dataset.config.env.width
-    total = np.zeros((H, W))
-    seen = np.zeros((H, W), bool)
-    for r in range(len(doors)):
-        traj, t = int(doors.traj[r]), int(doors.step[r])
-        xy = dataset.agent_xy[traj, : t + 1]
-        np.add.at(total, (xy[:, 1], xy[:, 0]), doors.attention[r, : t + 1])
-        seen[xy[:, 1], xy[:, 0]] = True
-    n = len(doors)
-    return np.where(seen, total / max(n, 1), np.nan), n
-
-
-def positive_probabilities(model, dataset: KeysDoorsDataset, batch_size: int = 128) -> np.ndarray:
-    """(N, T) the model's P(sign = +1) at every step (0 beyond each batch's longest episode)."""
-    p_pos = np.zeros(dataset.actions.shape, np.float32)
-    for idx, L, logits, _ in batched_forward(model, dataset, batch_size):
-        p_pos[idx, :L] = torch.softmax(logits, -1)[..., 2].cpu().numpy()
-    return p_pos
-
-
-def door_discrimination(model, dataset: KeysDoorsDataset, batch_size: int = 128) -> dict[str, float]:
-    """Did the model learn the key–door relation? Its P(sign = +1) at two kinds of toggles facing a locked door.
-
-    ``p_open``: mean P(+1) at the steps that opened a door (right key held);
-    ``p_wrong_key``: mean P(+1) at toggles facing a locked door while holding a
-    key of another colour (reward 0). Both are decided by which key was picked
-    earlier, which the current view does not show. Also the counts of each.
-    """
-    env = dataset.config.env
-    p_pos = positive_probabilities(model, dataset, batch_size)
-    states = dataset.states[:, :-1]
-    carrying = np.full(states.shape, -2, np.int64)
-    real = states >= 0
-    carrying[real] = [decode_state(int(k), env)["carrying"] for k in states[real]]
-    door_channel = MODEL_OBJECTS.index(4)
-    facing_door = dataset.obs[:, :, door_channel, VIEW - 2, VIEW // 2] == 1  # the cell in front of the agent
-    door_colour = dataset.door_colour[:, :1]  # keys in room 0 belong to door 0
-    opened = (dataset.opened >= 0) & dataset.mask
-    wrong = (dataset.actions == 4) & facing_door & (carrying >= 0) & (carrying != door_colour) & dataset.mask & \
-        ((dataset.states[:, :-1] >= 0))
-    wrong &= np.array([[decode_state(int(k), env)["doors_opened"] == 0 if k >= 0 else False for k in row]
-                       for row in states])
-    return {"p_open": float(p_pos[opened].mean()) if opened.any() else float("nan"),
-            "p_wrong_key": float(p_pos[wrong].mean()) if wrong.any() else float("nan"),
-            "n_open": int(opened.sum()), "n_wrong_key": int(wrong.sum())}
-
-
-def secret_potential(trained, dataset: KeysDoorsDataset, tolerance: int = 5) -> tuple[np.ndarray, Any]:
-    """φ̂ over the fixed maze's true-state keys from SECRET's credit on ``dataset`` (paper §2.2).
-
-    Returns ``(phi (n_states,), rows)``. Generic estimator:
-    :func:`secretlab.shaping.potential_from_credit` (|D|-normalised, unseen states 0).
-    """
-    from secretlab.credit import credit_rows
-    from secretlab.shaping import potential_from_credit
-
-    if dataset.config.env.maze_seed is None:
-        raise ValueError("secret_potential needs a fixed-maze dataset (config.env.maze_seed set)")
-    rows = credit_rows(trained.model, dataset, tolerance=tolerance)
-    phi = potential_from_credit(dataset.states, dataset.rewards, rows, dataset.config.env.n_states)
-    return phi, rows
-
-
-def compare_ppo(env_config: KeysDoorsConfig, ppo: PPOConfig, potential: np.ndarray, n_seeds: int,
-                seed: int = 0, refresh: bool = False, progress: bool = False) -> dict[str, list[dict]]:
-    """Per arm (``"ppo"``, ``"ppo_secret"``) and seed, the training-episode logs (cached).
-
-    Seeds ``seed·1000 + k`` for k < n_seeds, the same for both arms.
+    Seeds ``derive_seed(seed, "ppo_run", k)`` for k < n_seeds, the same for every arm.
     """
     check_int("n_seeds", n_seeds, minimum=1)
-    arms = {"ppo": None, "ppo_secret": potential}
-    out: dict[str, list[dict]] = {arm: [] for arm in arms}
-    jobs = [(arm, k) for k in range(n_seeds) for arm in arms]
+    out: dict[str, list[dict]] = {arm: [] for arm in potentials}
+    jobs = [(arm, k) for k in range(n_seeds) for arm in potentials]
     if progress:
         from tqdm.auto import tqdm
 
@@ -199,9 +80,10 @@ def compare_ppo(env_config: KeysDoorsConfig, ppo: PPOConfig, potential: np.ndarr
     for arm, k in jobs:
         run_seed = derive_seed(seed, "ppo_run", k)
         key = {"stage": "keys_doors_target_ppo", "env": env_config, "ppo": ppo, "seed": run_seed,
-               "potential": arms[arm], "rules": RULES_VERSION}
+               "potential": potentials[arm], "rules": RULES_VERSION}
         arrays, _ = cached_npz("keys_doors_runs", key,
-                               lambda: train_on_fixed_maze(env_config, ppo, run_seed, arms[arm]), refresh=refresh)
+                               lambda: train_on_fixed_maze(env_config, ppo, run_seed, potentials[arm]),
+                               refresh=refresh)
         out[arm].append(arrays)
     return out
 
@@ -224,27 +106,6 @@ def learning_curves(logs: list[dict], grid: np.ndarray, window: int = 20,
                 lo = max(0, k - window)
                 curves[r, 0, g] = (csum[k] - csum[lo]) / (k - lo)
     return curves
-
-
-def potential_grid(phi: np.ndarray, env_config: KeysDoorsConfig, carrying: int = -1,
-                   doors_opened: int = 0) -> np.ndarray:
-    """φ as a (height, width) picture for one key held (-1: none) and number of doors opened."""
-    grid = np.full((env_config.height, env_config.width), np.nan)
-    for y in range(env_config.height):
-        for x in range(env_config.width):
-            grid[y, x] = phi[encode_state(x, y, carrying, doors_opened, env_config)]
-    return grid
-
-
-def share_near_matching_key(heat: np.ndarray, layout: dict[str, np.ndarray]) -> tuple[float, bool]:
-    """Share of a door-0 heatmap's attention on the 3×3 cells around door 0's matching key, and whether the
-    agent starts on one of those cells (a caveat: the start cell is attended by every row)."""
-    right = int(np.flatnonzero(layout["key_colour"][0] == layout["door_colour"][0])[0])
-    kx, ky = layout["key_xy"][0, right]
-    total = np.nansum(heat)
-    near = float(np.nansum(heat[max(ky - 1, 0):ky + 2, max(kx - 1, 0):kx + 2]) / total) if total > 0 else float("nan")
-    start_near = abs(int(layout["start"][0]) - int(kx)) <= 1 and abs(int(layout["start"][1]) - int(ky)) <= 1
-    return near, bool(start_near)
 
 
 # =============================================================================
@@ -315,6 +176,8 @@ class KeysDoorsResult:
     target_rows: Any
     logs: dict[str, list[dict]]
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    potentials: dict[str, np.ndarray | None] = field(default_factory=dict)
+    """φ̂ of each arm on the target maze (None: unshaped); ``phi`` is SECRET's."""
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """The readings below, computed once: the result never changes after :func:`run`, and ``report``,
     ``paper_comparison``, ``tables`` and ``verdict`` all read the same bootstraps and heatmap."""
@@ -352,6 +215,24 @@ class KeysDoorsResult:
                         "final": stats.iqm_interval(c[:, :, -1]), "auc": stats.iqm_interval(stats.normalised_auc(c))}
         return out
 
+    def credit_effect(self) -> dict[str, Any]:
+        """SECRET's learned credit against the uniform control, both as the paper's φ̂: speed-ups (uniform's
+        steps / SECRET's) to the threshold and to 0.8, and the AUC difference, each with its 95% interval."""
+        return self._once("credit_effect", self._credit_effect)
+
+    def _credit_effect(self) -> dict[str, Any]:
+        c, cfg, s = self.curves(), self.config, self.summary()
+        learned, control = "ppo_secret", "ppo_uniform"
+        auc = stats.iqm_difference(stats.normalised_auc(c[learned]), stats.normalised_auc(c[control]), seed=cfg.seed)
+        return {"learned": learned, "control": control, "form": "phi",
+                "speedup_over_uniform": stats.speedup(c[control], c[learned], cfg.grid, cfg.threshold,
+                                                      seed=cfg.seed).as_dict(),
+                "speedup_over_uniform_to_0.8": stats.speedup(c[control], c[learned], cfg.grid, 0.8,
+                                                             seed=cfg.seed).as_dict(),
+                "auc_difference": auc.as_dict(),
+                "faster_than_uniform": stats.disjoint_below(s[learned]["to_threshold"], s[control]["to_threshold"]),
+                "auc_above_uniform": auc.lo is not None and auc.lo > 0}
+
     def tables(self) -> dict[str, list[dict[str, Any]]]:
         thr, rows = self.config.threshold, []
         for arm, s in self.summary().items():
@@ -360,21 +241,27 @@ class KeysDoorsResult:
                          "steps_to_0.8": s["to_080"].point, "steps_to_0.8_lo": s["to_080"].lo,
                          "steps_to_0.8_hi": s["to_080"].hi, "final_success_iqm": s["final"].point,
                          "final_lo": s["final"].lo, "final_hi": s["final"].hi, "auc_success_iqm": s["auc"].point})
-        return {"PPO on the target maze, with and without SECRET shaping": rows}
+        return {"PPO on the target maze: unshaped, SECRET's φ̂, and φ̂ of the uniform and ideal credit controls": rows}
 
     def paper_comparison(self) -> list[dict[str, Any]]:
-        around, disc, s, cfg = self.around, self.discrimination, self.summary(), self.config
+        around, disc, s, cfg, effect = self.around, self.discrimination, self.summary(), self.config, self.credit_effect()
         near_key, start_near_key = self.near_key()
         n_heat_rows = self.heatmap()[1]
+        ratio = _ratio(around["share_near"], around["share_near_uniform"])
         return [
             {"quantity": "attention mass within ±2 steps of the key pickup (correct door predictions)",
              "paper": "concentrated around key pickups (Fig. 3 right, no number)", "ours": finite_or_none(around["share_near"]),
              "note": f"MiniGrid stand-in for DMLab; {around['n_rows']} rows on held-out mazes; uniform attention "
-                     f"would give {around['share_near_uniform']:.3f}"},
-            {"quantity": "reward model P(+1): door opened with the right key / toggle at the door with the wrong key",
-             "paper": None, "ours": f"{disc['p_open']:.3f} / {disc['p_wrong_key']:.3f}",
-             "note": "held-out mazes; the current view does not show the key held, so telling these apart needs "
-                     "the pickup"},
+                     f"would give {around['share_near_uniform']:.3f} (ratio {_fmt(ratio)})"},
+            {"quantity": "reward model P(+1): door opened with the right key / any toggle at the locked door with "
+                         "the wrong key", "paper": None, "ours": f"{disc['p_open']:.3f} / {disc['p_wrong_key']:.3f}",
+             "note": "held-out mazes; a repeated wrong toggle follows one that left the door locked, so this "
+                     "contrast does not need the pickup"},
+            {"quantity": "the same at each episode's first toggle at the locked door: right key / wrong key",
+             "paper": "the model knows which key was picked (Fig. 3 right)",
+             "ours": f"{_fmt(disc['p_first_right_key'])} / {_fmt(disc['p_first_wrong_key'])}",
+             "note": f"{disc['n_first_right_key']} / {disc['n_first_wrong_key']} steps; only the memory of the "
+                     "pickup can separate these"},
             {"quantity": "Fig. 8: share of door-0 attention on cells next to the matching key (target maze)",
              "paper": "concentrates around the key (Fig. 8, no number)", "ours": finite_or_none(near_key),
              "note": f"{n_heat_rows} rows" + ("; caveat: the agent starts on one of those cells in this maze"
@@ -384,6 +271,16 @@ class KeysDoorsResult:
             {"quantity": f"PPO + SECRET steps to IQM success >= {cfg.threshold}", "paper": "faster than PPO (Fig. 4 right)",
              "ours": str(s["ppo_secret"]["to_threshold"]),
              "note": f"{cfg.n_seeds} seeds per arm, {cfg.target_ppo.total_timesteps} steps each"},
+            {"quantity": f"PPO + φ̂ of uniform credit (no credit assignment) steps to IQM success >= {cfg.threshold}",
+             "paper": None, "ours": str(s["ppo_uniform"]["to_threshold"]),
+             "note": "the control: the model's rows with their attention spread evenly"},
+            {"quantity": f"PPO + φ̂ of ideal credit (all on the right key's pickup) steps to IQM success >= "
+                         f"{cfg.threshold}", "paper": None, "ours": str(s["ppo_ideal"]["to_threshold"]),
+             "note": "what perfect credit would give through the same estimator"},
+            {"quantity": "credit effect: speed-up of SECRET's φ̂ over the uniform control's (steps to threshold)",
+             "paper": "credit is what helps", "ours": str(stats.Interval(**effect["speedup_over_uniform"])),
+             "note": f"AUC difference {stats.Interval(**effect['auc_difference'])}; faster with disjoint "
+                     f"intervals: {effect['faster_than_uniform']}"},
             {"quantity": "steps to IQM success >= 0.8 (PPO / PPO + SECRET)", "paper": "shaped arm learns faster",
              "ours": f"{s['ppo']['to_080']} / {s['ppo_secret']['to_080']}", "note": "point [95% CI]"},
             {"quantity": "mean success over training, IQM (PPO / PPO + SECRET)", "paper": "shaped arm learns faster",
@@ -405,6 +302,7 @@ class KeysDoorsResult:
             "reward_model_val": {k: finite_or_none(history.iloc[best][k]) for k in ("val_loss", "precision_pos", "recall_pos")},
             "attention_near_key_pickup": finite_or_none(around["share_near"]),
             "attention_near_key_pickup_uniform": finite_or_none(around["share_near_uniform"]),
+            "attention_near_key_pickup_ratio": finite_or_none(_ratio(around["share_near"], around["share_near_uniform"])),
             "attention_on_door_step": finite_or_none(around["share_on_door_step"]),
             "attention_rows": around["n_rows"],
             "door_discrimination": {k: finite_or_none(v) if isinstance(v, float) else v for k, v in self.discrimination.items()},
@@ -413,6 +311,7 @@ class KeysDoorsResult:
             "heatmap_share_near_matching_key": finite_or_none(near_key), "heatmap_rows": self.heatmap()[1],
             "success_threshold": cfg.threshold,
             "arms": {r["arm"]: r for r in next(iter(tables.values()))},
+            "credit_effect": self.credit_effect(),
             "stage_seconds": {k: round(v, 1) for k, v in self.stage_seconds.items()},
             "paper_comparison": self.paper_comparison(),
             "tables": tables,
@@ -420,23 +319,32 @@ class KeysDoorsResult:
 
     def verdict(self) -> str:
         """The measured outcome in a few sentences, built from the numbers above."""
-        around, disc, s, cfg = self.around, self.discrimination, self.summary(), self.config
+        around, disc, s, cfg, effect = self.around, self.discrimination, self.summary(), self.config, self.credit_effect()
         near_key, n_heat_rows = self.near_key()[0], self.heatmap()[1]
-        above = "above" if (around["share_near"] or 0) > (around["share_near_uniform"] or 1) else "not above"
-        return "\\n".join([
+        ratio = _ratio(around["share_near"], around["share_near_uniform"])
+        above = "above" if ratio > 1 else "not above"
+        arms = "; ".join(f"{ARM_NAMES[arm]} {s[arm]['to_threshold']}" for arm in s)
+        return "\n".join([
             f"Credit (Fig. 3 right, {around['n_rows']} correct door-opening rows on held-out mazes): "
             f"{_fmt(around['share_near'])} of the attention lies within ±2 steps of the key pickup, {above} the "
-            f"uniform-attention level {_fmt(around['share_near_uniform'])}; {_fmt(around['share_on_door_step'])} sits "
-            f"on the door step itself.",
-            f"The model tells door openings from wrong-key toggles: P(+1) {_fmt(disc['p_open'])} vs "
-            f"{_fmt(disc['p_wrong_key'])}.",
+            f"uniform-attention level {_fmt(around['share_near_uniform'])} (ratio {_fmt(ratio)}); "
+            f"{_fmt(around['share_on_door_step'])} sits on the door step itself.",
+            f"P(+1) at door openings {_fmt(disc['p_open'])} vs at wrong-key toggles {_fmt(disc['p_wrong_key'])}; at "
+            f"each episode's first toggle, where only the memory of the pickup can tell: right key "
+            f"{_fmt(disc['p_first_right_key'])} vs wrong key {_fmt(disc['p_first_wrong_key'])}.",
             f"Fig. 8 (target maze, {n_heat_rows} rows): {_fmt(near_key)} of the door-0 attention falls on cells next "
             f"to the matching key.",
-            f"PPO on the target maze ({cfg.n_seeds} seeds per arm, {cfg.target_ppo.total_timesteps} steps): steps to "
-            f"IQM success >= {cfg.threshold}: PPO {s['ppo']['to_threshold']}, PPO + SECRET "
-            f"{s['ppo_secret']['to_threshold']}; to >= 0.8: PPO {s['ppo']['to_080']}, PPO + SECRET "
-            f"{s['ppo_secret']['to_080']}; mean success over training PPO {s['ppo']['auc']}, PPO + SECRET "
-            f"{s['ppo_secret']['auc']} (IQM [95% CI])."])
+            f"PPO on the target maze ({cfg.n_seeds} seeds per arm, {cfg.target_ppo.total_timesteps} steps), steps to "
+            f"IQM success >= {cfg.threshold} [95% CI]: {arms}.",
+            f"Credit effect (SECRET's φ̂ over the uniform control's): speed-up "
+            f"{stats.Interval(**effect['speedup_over_uniform'])}, AUC difference "
+            f"{stats.Interval(**effect['auc_difference'])}; "
+            + ("SECRET is faster with disjoint intervals." if effect["faster_than_uniform"] else
+               "no faster than the credit-free control with disjoint intervals.")])
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b and np.isfinite(a) and np.isfinite(b) else float("nan")
 
 
 def _fmt(v: Any) -> str:
@@ -476,8 +384,10 @@ def run(config: KeysDoorsExperiment, progress: bool = False) -> KeysDoorsResult:
                                            seed=config.seed + 1, agent=identity), agent.policy)
     phi, target_rows = secret_potential(trained, target, tolerance=config.tolerance)
     lap("target collection + potential")
-    logs = compare_ppo(config.target_env, config.target_ppo, phi, config.n_seeds, seed=config.seed,
+    potentials = {"ppo": None, "ppo_secret": phi,
+                  **{f"ppo_{source}": p for source, p in control_potentials(target_rows, target).items()}}
+    logs = compare_ppo(config.target_env, config.target_ppo, potentials, config.n_seeds, seed=config.seed,
                        progress=progress)
     lap("PPO comparison")
     return KeysDoorsResult(config, source_info, source, trained, heldout, heldout_rows, around, discrimination,
-                           target, phi, target_rows, logs, seconds)
+                           target, phi, target_rows, logs, seconds, potentials=potentials)
