@@ -230,6 +230,8 @@ class KeysDoorsResult:
                 "speedup_over_uniform_to_0.8": stats.speedup(c[control], c[learned], cfg.grid, 0.8,
                                                              seed=cfg.seed).as_dict(),
                 "auc_difference": auc.as_dict(),
+                # A speed-up point of None is unbounded when the control never reaches the threshold in the budget.
+                "control_reaches_threshold": s[control]["to_threshold"].point is not None,
                 "faster_than_uniform": stats.disjoint_below(s[learned]["to_threshold"], s[control]["to_threshold"]),
                 "auc_above_uniform": auc.lo is not None and auc.lo > 0}
 
@@ -278,7 +280,7 @@ class KeysDoorsResult:
                          f"{cfg.threshold}", "paper": None, "ours": str(s["ppo_ideal"]["to_threshold"]),
              "note": "what perfect credit would give through the same estimator"},
             {"quantity": "credit effect: speed-up of SECRET's φ̂ over the uniform control's (steps to threshold)",
-             "paper": "credit is what helps", "ours": str(stats.Interval(**effect["speedup_over_uniform"])),
+             "paper": "credit is what helps", "ours": _speedup_text(effect),
              "note": f"AUC difference {stats.Interval(**effect['auc_difference'])}; faster with disjoint "
                      f"intervals: {effect['faster_than_uniform']}"},
             {"quantity": "steps to IQM success >= 0.8 (PPO / PPO + SECRET)", "paper": "shaped arm learns faster",
@@ -336,11 +338,16 @@ class KeysDoorsResult:
             f"to the matching key.",
             f"PPO on the target maze ({cfg.n_seeds} seeds per arm, {cfg.target_ppo.total_timesteps} steps), steps to "
             f"IQM success >= {cfg.threshold} [95% CI]: {arms}.",
-            f"Credit effect (SECRET's φ̂ over the uniform control's): speed-up "
-            f"{stats.Interval(**effect['speedup_over_uniform'])}, AUC difference "
+            f"Credit effect (SECRET's φ̂ over the uniform control's): speed-up {_speedup_text(effect)}, AUC difference "
             f"{stats.Interval(**effect['auc_difference'])}; "
             + ("SECRET is faster with disjoint intervals." if effect["faster_than_uniform"] else
                "no faster than the credit-free control with disjoint intervals.")])
+
+
+def _speedup_text(effect: dict[str, Any]) -> str:
+    if not effect["control_reaches_threshold"]:
+        return "unbounded (the uniform control never reaches the threshold in the budget)"
+    return str(stats.Interval(**effect["speedup_over_uniform"]))
 
 
 def _ratio(a: float, b: float) -> float:
