@@ -254,6 +254,14 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     summary = inverted.results_json(result)
     assert [r["arm"] for r in summary["table_rows"]] == list(inverted.ARMS)
     assert summary["target_mazes"] == [int(m) for m in result.target_mazes]
+    # the source networks' greedy test on held-out fresh mazes, per seed and as an IQM interval
+    from secretlab.agents.dqn import SeedBatchedQ, evaluate, networks_from_stacked
+    from secretlab.data import maze_seeds
+    again = evaluate(SeedBatchedQ(networks_from_stacked(source, config.size)), config.source_env,
+                     maze_seeds("heldout", config.seed, n), cfg.test_e, 1, seed=config.seed)["success"].mean(1)
+    held = summary["source_test_success"]
+    assert held["per_seed"] == [round(float(v), 3) for v in again] and held["trained_on"] == 3
+    assert held["lo"] <= held["point"] <= held["hi"]
     # the credit diagnostic: one row per (maze, controls); the inverted rows are the potentials the arms used
     credit = inverted.credit_under_controls(result, model)
     assert credit.controls.tolist() == list(inverted.CREDIT_CONTROLS) * n

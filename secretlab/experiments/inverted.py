@@ -218,6 +218,9 @@ class InvertedResult:
     """Per arm: (n_seeds,) success rate of the final test episodes (ε = test_e)."""
     source_summary: dict[str, Any]
     """Training summary of the source DQNs (normal controls)."""
+    source_heldout_success: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """(n_seeds,) greedy (ε = test_e) success of each source DQN on held-out fresh mazes with normal controls,
+    whatever mazes it trained on: do the weights that transfer arms start from solve new mazes?"""
     potentials: list = field(default_factory=list)
     """(n_seeds,) SECRET potentials of the target mazes (the paper's arms: actions as taken)."""
     effect_potentials: list = field(default_factory=list)
@@ -385,6 +388,9 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
 
     t0 = time.perf_counter()
     source_state, source_summary = source_networks(config)
+    source_heldout = evaluate(SeedBatchedQ(networks_from_stacked(source_state, config.size)), config.source_env,
+                              maze_seeds("heldout", config.seed, n), config.source_dqn.test_e,
+                              config.n_eval_episodes, seed=config.seed)["success"].mean(1)
     timings["source_dqn_s"] = time.perf_counter() - t0
 
     mazes = maze_seeds("target", config.seed, n)
@@ -412,8 +418,8 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
         ids = np.arange(a * n, (a + 1) * n)
         steps, success[arm], returns[arm] = step_buckets(run, ids, config.dqn.total_steps, config.curve_points)
         test[arm] = ev["success"][ids].mean(1)
-    return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, pots, effect_pots,
-                          meta, timings)
+    return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, source_heldout, pots,
+                          effect_pots, meta, timings)
 
 
 # =============================================================================
@@ -443,6 +449,11 @@ def results_json(result: InvertedResult) -> dict[str, Any]:
     out["table_rows"] = rows
     out["target_mazes"] = [int(m) for m in result.target_mazes]
     out["source_dqn"] = result.source_summary
+    heldout = result.source_heldout_success
+    out["source_test_success"] = {
+        **stats.iqm_interval(heldout[:, None], result.config.n_boot, seed=result.config.seed).as_dict(),
+        "per_seed": [round(float(v), 3) for v in heldout], "mazes": "held-out fresh mazes, normal controls",
+        "trained_on": result.config.source_mazes}
     out["potential_meta"] = result.potential_meta
     out["timings_s"] = {k: round(v, 2) for k, v in result.timings.items()}
     out["steps"] = [int(x) for x in result.steps]

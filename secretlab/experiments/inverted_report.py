@@ -98,7 +98,13 @@ def paper_reading(summaries: dict[str, dict[str, Any]], totals: pd.DataFrame,
                      f"by {effect_gain:+.3f} from scratch; weight transfer changes it by {transfer_gain:+.3f} vs "
                      f"scratch. Steps to 80%: {steps}.")
         secret_steps = s[inverted.SECRET]["steps_to_80"]["point"]
+        source = s["source_test_success"]
         comparison += [
+            {"quantity": f"{name}: source DQN greedy success on held-out fresh mazes (normal controls)",
+             "paper": "a trained source (its weights are transferred)",
+             "ours": f"{source['point']:.2f} [{source['lo']:.2f}, {source['hi']:.2f}]",
+             "note": f"IQM over the source seeds; trained on: {source['trained_on']} mazes; per seed "
+                     f"{source['per_seed']}"},
             {"quantity": f"{name} inverted: shaping benefit (AUC, SECRET - scratch)",
              "paper": "positive (exclusively beneficial)", "ours": round(shaping_gain[0], 4),
              "note": "IQM training success, mean over the run"},
