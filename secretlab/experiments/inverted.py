@@ -174,8 +174,7 @@ def _train_sources(config: InvertedConfig, path: Any, summary_path: Any, parts: 
     # test the source networks with normal controls: on their own maze ("target") or on held-out mazes
     test_mazes = source_maze_seeds(config)[:, 0] if config.source_mazes == "target" \
         else maze_seeds("heldout", config.seed, config.n_seeds)
-    ev = evaluate(run.q, config.source_env, test_mazes, config.source_dqn.test_e, config.n_eval_episodes,
-                  seed=config.seed)
+    ev = _source_test(run.q, config, test_mazes)
     last = _last_success(run, config.n_seeds)
     summary = {"seconds": round(run.seconds, 2), "steps_per_seed": config.source_dqn.total_steps,
                "train_success_last_20pct": last, "test_success": float(ev["success"].mean()),
@@ -184,6 +183,12 @@ def _train_sources(config: InvertedConfig, path: Any, summary_path: Any, parts: 
         save_stacked(tmp, run.q)
     write_json_artifact(summary_path, summary, parts)
     return run.q.stacked_state(), summary
+
+
+def _source_test(q: SeedBatchedQ, config: InvertedConfig, mazes: np.ndarray) -> dict[str, np.ndarray]:
+    """The source networks' greedy test with normal controls: network i plays ``mazes[i]``
+    (:func:`secretlab.agents.dqn.evaluate` at ``source_dqn.test_e``, ``n_eval_episodes`` each)."""
+    return evaluate(q, config.source_env, mazes, config.source_dqn.test_e, config.n_eval_episodes, seed=config.seed)
 
 
 def _init_seeds(config: InvertedConfig, offset: int) -> list[int]:
@@ -388,9 +393,8 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
 
     t0 = time.perf_counter()
     source_state, source_summary = source_networks(config)
-    source_heldout = evaluate(SeedBatchedQ(networks_from_stacked(source_state, config.size)), config.source_env,
-                              maze_seeds("heldout", config.seed, n), config.source_dqn.test_e,
-                              config.n_eval_episodes, seed=config.seed)["success"].mean(1)
+    source_heldout = _source_test(SeedBatchedQ(networks_from_stacked(source_state, config.size)), config,
+                                  maze_seeds("heldout", config.seed, n))["success"].mean(1)
     timings["source_dqn_s"] = time.perf_counter() - t0
 
     mazes = maze_seeds("target", config.seed, n)

@@ -200,8 +200,10 @@ class KeysDoorsResult:
         return share_near_matching_key(heat, self.layout) if n else (float("nan"), False)
 
     def curves(self, key: str = "successes") -> dict[str, np.ndarray]:
-        """Per arm, (runs, 1, n_grid) learning curves of ``key`` ('successes' or 'returns')."""
-        return {arm: learning_curves(l, self.config.grid, key=key) for arm, l in self.logs.items()}
+        """Per arm, (runs, 1, n_grid) learning curves of ``key`` ('successes' or 'returns'); computed once per key
+        (``summary``, ``credit_effect`` and the figures all read them)."""
+        return self._once(f"curves_{key}", lambda: {arm: learning_curves(l, self.config.grid, key=key)
+                                                    for arm, l in self.logs.items()})
 
     def summary(self) -> dict[str, dict[str, stats.Interval]]:
         """Per arm: steps to the threshold and to 0.8, final success and AUC, each an IQM interval."""
