@@ -1,9 +1,8 @@
 """Artifact cache: config hashing, atomic writes, verified loads, the cache folder.
 
-Every expensive artifact (dataset, checkpoint, result table) is stored under
-``cache_dir()/<kind>/<hash of its config>/`` and written atomically (temporary
-file in the same folder, then ``os.replace``), so an interrupted run never leaves
-a half-written file behind and a rerun with the same config reuses the result.
+Every expensive artifact (dataset, checkpoint, result table) is stored under ``cache_dir()/<kind>/<hash of its
+config>/`` and written atomically (temporary file in the same folder, then ``os.replace``), so an interrupted run
+never leaves a half-written file behind and a rerun with the same config reuses the result.
 
 Verification. Next to each artifact ``X`` sits ``X.manifest.json``: the SHA-256 of
 X's bytes and the config it was made from (the values its cache key hashes,
@@ -28,14 +27,12 @@ cache key are all that vouch on first use. A file rewritten after that by code
 from before manifests (an older checkout, ``refresh=True``) no longer matches its
 manifest: it is reported, not used.
 
-Concurrency. Two processes that need the same artifact build it once: the builder holds
-:func:`artifact_lock` (an advisory ``flock`` on ``.X.lock`` beside it) while it checks, builds and writes;
-the other waits, then finds the artifact and loads it. A holder that dies releases the lock with its
-file descriptor, and its atomic writes leave nothing half-written behind.
+Concurrency. Two processes that need the same artifact build it once: the builder holds :func:`artifact_lock`
+(a ``flock`` on ``.X.lock`` beside it) while it checks, builds (on one torch thread) and writes; the other waits,
+then loads. A holder that dies releases the lock with its file descriptor and leaves nothing half-written.
 
-The cache folder is ``$SECRETLAB_CACHE`` if set, else ``.cache/`` at the root of
-a source checkout (ignored by git), else ``~/.cache/secretlab``. ``secretlab cache
-verify`` checks every manifest; ``secretlab cache clean`` empties the folder.
+The cache folder is ``$SECRETLAB_CACHE`` if set, else ``.cache/`` at the root of a source checkout (ignored by
+git), else ``~/.cache/secretlab``. ``secretlab cache verify`` checks every manifest; ``cache clean`` empties it.
 """
 from __future__ import annotations
 
@@ -53,10 +50,11 @@ from typing import Any, BinaryIO, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
+from secretlab.determinism import result_threads
+
 T = TypeVar("T")
 
-#: Bumped when the meaning of a cached artifact changes (e.g. a model-code change
-#: that makes old checkpoints wrong), so stale entries are never reused.
+#: Bumped when the meaning of a cached artifact changes (e.g. a model-code change), so stale entries are never reused.
 CACHE_VERSION = 1
 
 
@@ -207,11 +205,14 @@ def load_or_build(path: str | os.PathLike, cached: Callable[[], bool], load: Cal
                   build: Callable[[], T]) -> T:
     """What every cached builder does: ``load()`` if ``cached()``; else take :func:`artifact_lock` on
     ``path``, check again (another process may have built it while this one waited) and ``build()``
-    (which writes the artifact) only if it is still missing."""
+    (which writes the artifact) only if it is still missing, with one torch thread."""
     if cached():
         return load()
     with artifact_lock(path):
-        return load() if cached() else build()
+        if cached():
+            return load()
+        with result_threads():  # the same bytes whatever the machine's core count (secretlab.determinism)
+            return build()
 
 
 @contextlib.contextmanager

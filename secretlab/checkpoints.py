@@ -22,6 +22,7 @@ import torch
 from secretlab.cache import (artifact_error, artifact_path, atomic_path, atomic_write_json, config_hash,
                              config_problem, describe_error, load_artifact, load_or_build, manifest_path,
                              read_config_json, read_torch, read_verified, write_artifact)
+from secretlab.determinism import RESULT_THREADS
 from secretlab.model import ARCHITECTURE_VERSION, ModelConfig, RewardModel
 from secretlab.training import (TrainConfig, TrainedModel, check_compatible, default_device, kept_epoch_mask,
                                 model_config_for, train)
@@ -106,7 +107,8 @@ def _dataset_key(dataset: Any) -> Any:
 def checkpoint_key(dataset: Any, model_config: ModelConfig, train_config: TrainConfig,
                    warm_start: TrainedModel | None = None) -> list[Any]:
     """What a cached checkpoint's key hashes (and its manifest records)."""
-    key = [_dataset_key(dataset), model_config, train_config, {"architecture": ARCHITECTURE_VERSION}]
+    key = [_dataset_key(dataset), model_config, train_config, {"architecture": ARCHITECTURE_VERSION},
+           {"torch_threads": RESULT_THREADS}]
     if warm_start is not None:  # the starting weights are part of what was trained: key them by their own cache key
         key.append({"warm_start_from": _cache_key(warm_start)})
     return key

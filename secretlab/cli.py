@@ -23,6 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--kernel", default=None, help="Jupyter kernel (default: secretlab, else python3)")
     rep.add_argument("--fail-fast", action="store_true", help="stop at the first failing notebook")
     rep.add_argument("--no-progress", action="store_true", help="no per-cell progress bars")
+    rep.add_argument("--workers", default=None, metavar="N",
+                     help="local single-threaded worker processes for the jobs (default: one per core; "
+                          "1: every job in this process, one after another)")
+    rep.add_argument("--cluster", default=None, metavar="ADDRESS",
+                     help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: $SECRETLAB_CLUSTER, "
+                          "else a local cluster of --workers)")
 
     ben = sub.add_parser("bench", help="measure speed against simple references, side by side")
     ben.add_argument("--quick", action="store_true", help="small sizes (seconds)")
@@ -58,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, ConnectionError) as err:
         parser.exit(2, f"secretlab {args.command}: error: {err}\n")
 
 
@@ -67,7 +73,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from secretlab.runner import main_reproduce
 
         return main_reproduce(args.profile, args.only, args.out, args.seed, args.kernel, args.fail_fast,
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, workers=args.workers, cluster=args.cluster)
     if args.command == "bench":
         from secretlab import bench
 

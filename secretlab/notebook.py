@@ -93,8 +93,12 @@ def setup(stem: str, profile: str, seed: int, output_dir: str | Path, **override
         raise ValueError(f"output_dir must be a folder, got {str(output_dir)!r}, an existing file")
     out.mkdir(parents=True, exist_ok=True)
     import matplotlib
+    import torch
+
+    from secretlab.determinism import RESULT_THREADS
 
     matplotlib.rcParams.update({"figure.dpi": 90, "savefig.dpi": 120})
+    torch.set_num_threads(RESULT_THREADS)  # the notebook's own numbers too: the same on every machine
     return NotebookRun(stem, profile, seed, out, params)
 
 

@@ -74,6 +74,9 @@ def build_summary(result: "ReproduceResult") -> dict[str, Any]:
         "python": platform.python_version(),
         "ok": all(e["ok"] for e in notebooks.values()),
         "total_runtime_s": round(sum(e["runtime_s"] for e in notebooks.values()), 1),
+        "wall_s": None if result.wall_s is None else round(result.wall_s, 1),
+        "workers": result.workers,
+        "jobs": result.jobs,
         "notebooks": dict(sorted(notebooks.items())),
     }
 
@@ -100,6 +103,7 @@ def render_report(summary: dict[str, Any]) -> str:
              "runtime (s)": e["runtime_s"]}
             for stem, e in summary["notebooks"].items()
         ]),
+        *_jobs_section(summary),
     ]
     for stem, entry in summary["notebooks"].items():
         res = entry.get("results") or {}
@@ -113,6 +117,18 @@ def render_report(summary: dict[str, Any]) -> str:
         if res.get("figures"):
             lines += ["Figures: " + ", ".join(f"[{f}](figures/{f})" for f in res["figures"]), ""]
     return "\n".join(lines) + "\n"
+
+
+def _jobs_section(summary: dict[str, Any]) -> list[str]:
+    """The jobs this run trained or loaded (the notebook runtimes above exclude them) and the run's wall time."""
+    jobs = summary.get("jobs") or []
+    if not jobs:
+        return []
+    wall = summary.get("wall_s")
+    return [f"Jobs: {len(jobs)} on {summary.get('workers', 1)} worker(s), {sum(j['seconds'] for j in jobs):.0f} s "
+            f"of job time in all" + (f"; the whole run took {wall:.0f} s of wall time." if wall else "."), "",
+            markdown_table([{"job": j["name"], "for notebook": j["notebook"], "seconds": j["seconds"]}
+                            for j in jobs])]
 
 
 def write_report(result: "ReproduceResult") -> dict[str, Any]:

@@ -37,6 +37,12 @@ class ReproduceResult:
     out: Path
     profile: str
     outcomes: list[NotebookOutcome] = field(default_factory=list)
+    jobs: list[dict] = field(default_factory=list)
+    """One record per finished job: ``notebook`` (the first that needed it), ``name``, ``seconds``, ``worker``."""
+    workers: int = 1
+    """Worker processes the jobs ran on."""
+    wall_s: float | None = None
+    """Seconds from the start of the run to its last notebook (None: not measured, e.g. a regenerated report)."""
 
     @property
     def ok(self) -> bool:
@@ -166,13 +172,24 @@ def clear_outputs(out: Path, stem: str) -> None:
 
 def reproduce(profile: str = "default", only: Sequence[str] | None = None, out: Path | str | None = None,
               seed: int = 0, kernel: str | None = None, progress: bool = True, fail_fast: bool = False,
-              echo: Callable[[str], None] = print) -> ReproduceResult:
-    """Run the series (or ``only`` some notebooks) and write the summary and REPORT."""
+              echo: Callable[[str], None] = print, workers: int | None = None,
+              cluster: str | None = None) -> ReproduceResult:
+    """Run the series (or ``only`` some notebooks) and write the summary and REPORT.
+
+    Every selected notebook's jobs (:mod:`secretlab.experiments.jobs`) go to one :class:`~secretlab.engine.Engine`
+    at the start: ``workers`` local single-threaded worker processes (None: one per core; 1: every job here, one
+    after another), or the Dask scheduler at ``cluster`` (else ``$SECRETLAB_CLUSTER``). Each notebook runs when
+    its own jobs are done and loads their artifacts from the cache, while later notebooks' jobs go on.
+    """
+    from secretlab.engine import Engine, check_workers, resolve_cluster
+    from secretlab.experiments.jobs import notebook_jobs
     from secretlab.report import write_report
 
     # Every check before the first notebook starts: a bad argument fails in a second, not an hour in.
     check_profile(profile)
     check_int("seed", seed, minimum=0)
+    workers = check_workers(default_workers() if workers is None else workers)
+    cluster = resolve_cluster(cluster)
     books = select_notebooks(only)
     kernel = check_kernel(kernel)
     if out is None:
@@ -182,28 +199,73 @@ def reproduce(profile: str = "default", only: Sequence[str] | None = None, out: 
     for book in books:
         check_parameters(book, {"profile": profile, "seed": seed, "output_dir": str(out)})
     out.mkdir(parents=True, exist_ok=True)
-    result = ReproduceResult(out, profile)
-    echo(f"secretlab reproduce: profile={profile}, {len(books)} notebook(s) -> {out}")
-    for book in books:
-        echo(f"[{book.stem}]")
-        outcome = run_notebook(book, out, profile, seed=seed, kernel=kernel, progress=progress)
-        result.outcomes.append(outcome)
-        if outcome.ok:
-            echo(f"  ok in {outcome.runtime_s:.1f}s")
-        else:
-            echo(f"  FAILED: notebook {book.name}, cell execution_count={outcome.failed_cell}: {outcome.error}"
-                 f"\n  executed copy with the traceback: {outcome.executed}")
-            if fail_fast:
-                break
+    start = time.perf_counter()
+    plan = {book.stem: notebook_jobs(book.stem, profile, seed) for book in books}
+    with Engine(workers, cluster, echo=echo) as engine:
+        result = ReproduceResult(out, profile, workers=engine.workers)
+        where = f"the cluster at {cluster}" if cluster else f"{engine.workers} local worker(s)"
+        echo(f"secretlab reproduce: profile={profile}, {len(books)} notebook(s), "
+             f"{sum(map(len, plan.values()))} job(s) on {where} -> {out}")
+        for stem, jobs in plan.items():
+            engine.submit(jobs)
+        for book in books:
+            echo(f"[{book.stem}]")
+            outcome = _run_after_jobs(engine, book, plan[book.stem], result, out, profile, seed, kernel, progress)
+            result.outcomes.append(outcome)
+            if outcome.ok:
+                echo(f"  ok in {outcome.runtime_s:.1f}s")
+            else:
+                echo(f"  FAILED: notebook {book.name}, cell execution_count={outcome.failed_cell}: {outcome.error}"
+                     f"\n  executed copy with the traceback: {outcome.executed}")
+                if fail_fast:
+                    break
+        result.wall_s = time.perf_counter() - start
     write_report(result)
     echo(f"summary: {out / 'summary.json'}\nreport:  {out / 'REPORT.md'}")
     return result
 
 
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _run_after_jobs(engine, book: Path, jobs: list, result: ReproduceResult, out: Path, profile: str, seed: int,
+                    kernel: str, progress: bool) -> NotebookOutcome:
+    """Wait for the notebook's jobs (a failed job fails the notebook, naming the job), then run it."""
+    from secretlab.engine import JobError
+
+    names = list(dict.fromkeys(job.name for job in jobs))
+    try:
+        reports = engine.wait(names)
+    except JobError as err:
+        return NotebookOutcome(book.stem, False, 0.0, out / book.name, f"{err} (caused by {err.__cause__!r})")
+    seen = {record["name"] for record in result.jobs}
+    result.jobs += [{"notebook": book.stem, "name": r.name, "seconds": round(r.seconds, 2), "worker": r.worker}
+                    for r in reports if r.name not in seen]
+    return run_notebook(book, out, profile, seed=seed, kernel=kernel, progress=progress)
+
+
+def parse_workers(text: str | None) -> int | None:
+    """``--workers`` from the command line: None (one per core) or an int >= 1; ValueError naming the value."""
+    from secretlab.engine import check_workers
+
+    if text is None:
+        return None
+    try:
+        return check_workers(int(text))
+    except ValueError:
+        raise ValueError(f"--workers must be a whole number of worker processes >= 1, got {text!r} "
+                         f"(1 runs every job in this process, one after another)") from None
+
+
 def main_reproduce(profile: str, only: Iterable[str] | None, out: str | None, seed: int,
-                   kernel: str | None, fail_fast: bool, progress: bool = True) -> int:
+                   kernel: str | None, fail_fast: bool, progress: bool = True, workers: str | None = None,
+                   cluster: str | None = None) -> int:
     result = reproduce(profile, list(only) if only else None, out, seed=seed, kernel=kernel,
-                       fail_fast=fail_fast, progress=progress)
+                       fail_fast=fail_fast, progress=progress, workers=parse_workers(workers), cluster=cluster)
     failed = [o for o in result.outcomes if not o.ok]
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(o.stem for o in failed)}", file=sys.stderr)

@@ -27,6 +27,7 @@ import torch
 
 from secretlab.cache import atomic_path, read_torch, read_verified
 from secretlab.model import PAPER_CLASS_WEIGHTS, ModelConfig, RewardModel, sequence_loss
+from secretlab.progress import progress_bar
 from secretlab.validation import check_finite_loss, check_int, check_number, is_number
 
 
@@ -155,11 +156,8 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
     if resume_path is not None and Path(resume_path).exists():
         first_epoch, best_state, best_loss, stale, rows, best_confusion = _load_resume_point(
             resume_path, model, optimizer, generator, device)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=train_config.max_epochs, initial=first_epoch - 1, desc="train reward model", unit="epoch")
+    bar = progress_bar(train_config.max_epochs, "train reward model", "epoch", initial=first_epoch - 1,
+                       enabled=progress)
     stopped = stale >= train_config.patience
     for epoch in range(first_epoch, train_config.max_epochs + 1):
         if stopped:
@@ -177,16 +175,14 @@ def train(dataset: Any, model_config: ModelConfig | None = None, train_config: T
             best_confusion = val["confusion"]
         else:
             stale += 1
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(train=f"{row['train_loss']:.4f}", val=f"{row['val_loss']:.4f}",
-                            rec_pos=f"{row['recall_pos']:.2f}")
+        bar.update(1)
+        bar.set_postfix(train=f"{row['train_loss']:.4f}", val=f"{row['val_loss']:.4f}",
+                        rec_pos=f"{row['recall_pos']:.2f}")
         stopped = stale >= train_config.patience
         if resume_path is not None:
             _save_resume_point(resume_path, epoch, model, optimizer, best_state, best_loss, stale, rows,
                                best_confusion, generator)
-    if bar is not None:
-        bar.close()
+    bar.close()
     model.load_state_dict(best_state)
     model.eval()
     history = pd.DataFrame(rows)

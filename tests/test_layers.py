@@ -7,7 +7,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "secretlab"
 #: Modules of the lower layers (envs → data → model → training → credit → shaping → agents, with stats and
 #: the cache/validation helpers beside them), as paths relative to the package.
-LOWER = ["envs", "data", "model.py", "training.py", "checkpoints.py", "cache.py", "validation.py", "seeds.py", "credit.py",
+LOWER = ["envs", "data", "model.py", "training.py", "checkpoints.py", "cache.py", "validation.py", "seeds.py",
+         "progress.py", "determinism.py", "engine.py", "credit.py",
          "credit_controls.py", "shaping.py", "advice.py", "forms.py", "wrappers.py", "agents", "stats.py"]
 #: What they must never import: experiments, profiles, the notebook/CLI side and plotting.
 HIGHER = ("secretlab.experiments", "secretlab.profiles", "secretlab.notebook", "secretlab.runner",

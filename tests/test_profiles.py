@@ -26,18 +26,22 @@ def test_params_are_fresh_copies():
     assert len(notebook_profile("03_credit", "default").scenarios) == 4
 
 
-def test_the_3t1p_learning_rate_of_default_comes_from_the_recipes_warm_start():
+def test_the_3t1p_schedule_and_data_of_default_come_from_the_recipes_warm_start():
     recipe = REWARD_MODEL["default"]
     one = source_plan(TriggersConfig(8, 1, 1), "default", seed=0)
     three = source_plan(TriggersConfig(8, 3, 1), "default", seed=0)
     assert one.train == dataclasses.replace(recipe.train, seed=0) and one.start_from is None
-    assert three.train.lr == recipe.warm_start.lr != recipe.train.lr
+    assert three.train.lr == recipe.warm_start.lr
+    assert three.train.warmup_epochs == recipe.warm_start.warmup_epochs != recipe.train.warmup_epochs
     assert three.train.batch_size == recipe.warm_start.batch_size and three.start_from == TriggersConfig(8, 1, 1)
-    assert three.dataset.n_trajectories == recipe.n_train_trajectories == one.dataset.n_trajectories
+    # the fine-tuning has its own training set; the start model keeps the recipe's
+    assert three.dataset.n_trajectories == recipe.warm_start.n_train_trajectories != one.dataset.n_trajectories
+    assert one.dataset.n_trajectories == recipe.n_train_trajectories
     # paper trains every scenario from scratch; an explicit override wins over the warm start's changes
     assert source_plan(TriggersConfig(8, 3, 1), "paper").start_from is None
     assert source_plan(TriggersConfig(8, 3, 1), "default", lr=5e-4).train.lr == 5e-4
-    assert source_plan(TriggersConfig(8, 3, 1), "default", warm_start=False).train.lr == recipe.train.lr
+    scratch = source_plan(TriggersConfig(8, 3, 1), "default", warm_start=False)
+    assert scratch.train.warmup_epochs == recipe.train.warmup_epochs and scratch.start_from is None
 
 
 def test_source_plan_rejects_unknown_overrides_naming_them():

@@ -26,7 +26,6 @@ bootstrapped through, termination is not.
 """
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
@@ -40,8 +39,10 @@ from secretlab.agents.dqn_networks import (  # noqa: F401
     QNetwork, SeedBatchedQ, batched_forward, check_compatible, feature_size, fresh_networks, load_stacked,
     networks_from_stacked, save_stacked,
 )
+from secretlab.determinism import torch_threads  # noqa: F401  (re-exported: agents.dqn.torch_threads)
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
+from secretlab.progress import progress_bar
 from secretlab.validation import check_int
 
 
@@ -271,22 +272,6 @@ def train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QNe
         return _train_dqn(env_config, cfg, networks, maze_seeds, potentials, seed, device)
 
 
-@contextlib.contextmanager
-def torch_threads(n: int | None):
-    """Run the block with ``n`` intra-op threads (None: leave as is), then restore.
-
-    Small per-step ops on a shared 2-core machine run several times faster on one
-    thread than on two threads that spin against other processes (measured).
-    """
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QNetwork],
                maze_seeds: np.ndarray, potentials: Sequence[Any] | None, seed: int,
                device: str | torch.device) -> DQNRun:
@@ -315,7 +300,9 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
     log: list[tuple[np.ndarray, ...]] = []
     replay_rng = torch.Generator().manual_seed(seed)
     started = time.perf_counter()
+    bar = progress_bar(cfg.total_steps, f"train {S} DQN(s)", "step", enabled=False)  # reports only inside a job
     for step in range(cfg.total_steps):
+        bar.update(1)
         # --- act: ε-greedy, one batched forward for every network
         if step < cfg.learning_starts:
             actions = rng.integers(0, N_ACTIONS, size=S)
@@ -344,6 +331,7 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
             update_step(q, target_params, optimizer, buffers.sample(cfg.batch_size, replay_rng), cfg)
         if (step + 1) % cfg.target_update_interval == 0:
             target_params = q.detached_copy()
+    bar.close()
     seconds = time.perf_counter() - started
     cat = (lambda j, dtype: np.concatenate([e[j] for e in log]).astype(dtype) if log else np.zeros(0, dtype))
     returns = cat(2, np.float64)

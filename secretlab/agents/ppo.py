@@ -22,6 +22,7 @@ import torch
 from secretlab.cache import (artifact_error, artifact_path, atomic_write_json, config_hash,
                              config_json_problem, describe_error, load_artifact, load_or_build, read_json,
                              read_torch, write_artifact, write_json_artifact)
+from secretlab.determinism import RESULT_THREADS
 from secretlab.envs.keys_doors import RULES_VERSION, KeysDoorsConfig, KeysDoorsEnv, agent_features, n_agent_features
 from secretlab.validation import check_int, check_number
 from secretlab.wrappers import ShapingWrapper
@@ -159,7 +160,7 @@ def episode_log(model) -> dict[str, np.ndarray]:
 
 def agent_identity(env_config: KeysDoorsConfig, ppo: PPOConfig, seed: int) -> dict:
     """The cache-key description of a source agent."""
-    return {"env": asdict(env_config), "ppo": asdict(ppo), "seed": seed}
+    return {"env": asdict(env_config), "ppo": asdict(ppo), "seed": seed, "torch_threads": RESULT_THREADS}
 
 
 def load_or_train_source_agent(env_config: KeysDoorsConfig, ppo: PPOConfig, seed: int = 0,
@@ -173,7 +174,7 @@ def load_or_train_source_agent(env_config: KeysDoorsConfig, ppo: PPOConfig, seed
     if env_config.maze_seed is not None:
         raise ValueError("the source agent trains on the maze distribution: env_config.maze_seed must be None")
     key = {"stage": "keys_doors_source_agent", "env": env_config, "ppo": ppo, "seed": seed,
-           "rules": RULES_VERSION}
+           "rules": RULES_VERSION, "torch_threads": RESULT_THREADS}
     path = artifact_path("keys_doors_agents", config_hash(key), "policy.pt")
     info_path, record = path.with_name("info.json"), json.loads(json.dumps(key, default=asdict))
     model = make_ppo(env_config, ppo, seed)

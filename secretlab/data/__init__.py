@@ -24,6 +24,7 @@ import numpy as np
 from secretlab.cache import artifact_error, cached_npz, config_problem, describe_error
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, Layout, TriggersConfig
+from secretlab.progress import iterate, progress_bar
 from secretlab.validation import check_int
 
 Split = Literal["train", "heldout", "target"]
@@ -261,11 +262,7 @@ def collect(
         seeds = maze_seeds(config.split, config.seed, N)
     else:
         return _collect_by_outcome(config, policy, rng, batch_size, progress)
-    starts = range(0, N, batch_size)
-    if progress:
-        from tqdm.auto import tqdm
-
-        starts = tqdm(starts, desc="collect", unit="batch")
+    starts = iterate(range(0, N, batch_size), "collect", "batch", enabled=progress)
     parts = [_rollout(config.env, seeds[start:start + batch_size], policy, rng) for start in starts]
     return _dataset(config, parts)
 
@@ -277,11 +274,7 @@ def _collect_by_outcome(config: DatasetConfig, policy: Policy, rng: np.random.Ge
     want = {True: int(round(float(config.success_share) * N))}
     want[False] = N - want[True]
     parts, rolled = [], 0
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=N, desc="collect (by outcome)", unit="episode")
+    bar = progress_bar(N, "collect (by outcome)", "episode", enabled=progress)
     while want[True] > 0 or want[False] > 0:
         if rolled >= MAX_EPISODES_PER_KEPT * N:
             raise ValueError(
@@ -298,10 +291,8 @@ def _collect_by_outcome(config: DatasetConfig, policy: Policy, rng: np.random.Ge
             keep[index] = True
             want[outcome] -= len(index)
         parts.append({k: v[keep] for k, v in part.items()})
-        if bar is not None:
-            bar.update(int(keep.sum()))
-    if bar is not None:
-        bar.close()
+        bar.update(int(keep.sum()))
+    bar.close()
     return _dataset(config, parts)
 
 

@@ -64,15 +64,18 @@ def evaluate_scenario(scenario: dict[str, int], profile: str, seed: int = 0,
     """
     from secretlab.data import DatasetConfig, load_or_collect, seed_block
     from secretlab.profiles import reward_model_recipe
-    from secretlab.experiments.source import source_model
+    from secretlab.experiments.source import source_model, source_plan
 
     threshold = check_threshold(threshold)
     check_int("n_eval_trajectories", n_eval_trajectories, minimum=1)  # int() below would make 1.5 a 1
     env = TriggersConfig.from_scenario(scenario)
     recipe = reward_model_recipe(profile)
-    n_train = recipe.n_train_trajectories if n_train_trajectories is None else \
+    if n_train_trajectories is not None:
         check_int("n_train_trajectories", n_train_trajectories, minimum=1)  # `or` made 0 the profile's budget
-    trained = source_model(env, profile, seed, progress=progress, n_train_trajectories=n_train)
+    # the size of the set this scenario's model trained on last (a warm start's fine-tuning set)
+    n_train = source_plan(env, profile, seed, n_train_trajectories=n_train_trajectories).dataset.n_trajectories
+    # the override only when given: None keeps the recipe's sizes (a warm start may size its fine-tuning apart)
+    trained = source_model(env, profile, seed, progress=progress, n_train_trajectories=n_train_trajectories)
     eval_data = load_or_collect(DatasetConfig(env=env, n_trajectories=int(n_eval_trajectories), seed=seed,
                                               split="heldout"))
     lo, hi = seed_block("train", seed)  # every maze the training set can have used (success_share skips some)

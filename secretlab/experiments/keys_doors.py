@@ -38,12 +38,14 @@ from secretlab.agents.ppo import PPOConfig, agent_identity, load_or_train_source
 from secretlab.cache import cached_npz
 from secretlab.data.keys_doors import (CollectConfig, KeysDoorsDataset, load_or_collect, n_model_channels,
                                        target_maze_seed)
+from secretlab.determinism import RESULT_THREADS
 from secretlab.envs.keys_doors import N_ACTIONS, RULES_VERSION, VIEW, KeysDoorsConfig
 # The credit readings live in their own module; re-exported here, the experiment's one entry point.
 from secretlab.experiments.keys_doors_credit import (CONTROL_SOURCES, attention_around_pickups,  # noqa: F401
                                                      attention_heatmap, control_potentials, door_discrimination,
                                                      door_rows, positive_probabilities, potential_grid,
                                                      potential_of_rows, secret_potential, share_near_matching_key)
+from secretlab.progress import iterate
 from secretlab.seeds import derive_seed
 from secretlab.stats import finite_or_none
 from secretlab.validation import check_int
@@ -73,14 +75,11 @@ def compare_ppo(env_config: KeysDoorsConfig, ppo: PPOConfig, potentials: dict[st
     check_int("n_seeds", n_seeds, minimum=1)
     out: dict[str, list[dict]] = {arm: [] for arm in potentials}
     jobs = [(arm, k) for k in range(n_seeds) for arm in potentials]
-    if progress:
-        from tqdm.auto import tqdm
-
-        jobs = tqdm(jobs, desc="PPO runs", unit="run")
-    for arm, k in jobs:
+    for arm, k in iterate(jobs, "PPO runs", "run", enabled=progress):
         run_seed = derive_seed(seed, "ppo_run", k)
         key = {"stage": "keys_doors_target_ppo", "env": env_config, "ppo": ppo, "seed": run_seed,
-               "potential": potentials[arm], "rules": RULES_VERSION}
+               "potential": potentials[arm], "rules": RULES_VERSION,
+               "torch_threads": RESULT_THREADS}
         arrays, _ = cached_npz("keys_doors_runs", key,
                                lambda: train_on_fixed_maze(env_config, ppo, run_seed, potentials[arm]),
                                refresh=refresh)
