@@ -172,9 +172,12 @@ class Engine:
         self._local: Any = None
         self._jobs: dict[str, Job] = {}
         self._futures: dict[str, Any] = {}
+        self._queue: list[Job] = []
+        self._in_flight: set[str] = set()
+        self._failed: dict[str, BaseException] = {}
         self.reports: dict[str, JobReport] = {}
         self._running: dict[str, tuple[str, int, int | None]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a done callback may run inside _dispatch, on the same thread
         self._last_status = 0.0
 
     # --- lifecycle --------------------------------------------------------------------------------------------
@@ -191,6 +194,7 @@ class Engine:
         self.close()
 
     def close(self) -> None:
+        self._queue.clear()
         if self.client is not None:
             for future in self._futures.values():
                 future.cancel()
@@ -253,14 +257,32 @@ class Engine:
         new = [job for job in ordered if job.name not in self._jobs]
         if new and self.distributed and self.client is None:
             self._connect()
-        for job in new:
-            self._jobs[job.name] = job
-            if self.client is not None:
-                deps = [self._futures[d] for d in job.after]
-                self._futures[job.name] = self.client.submit(
-                    _run_job, job.fn, job.args, job.kwargs, job.name, *deps, pure=False, key=_task_key(job.name))
-                self._futures[job.name].add_done_callback(self._on_done)
+        with self._lock:
+            for job in new:
+                self._jobs[job.name] = job
+                if self.client is not None:
+                    self._queue.append(job)
+        if self.client is not None:
+            self._dispatch()
         return [job.name for job in new]
+
+    def _dispatch(self) -> None:
+        """Start queued jobs whose inputs are done, first submitted first, while a worker is free.
+
+        The engine schedules, not Dask: Dask hands every submitted task to a worker at once, so a job that becomes
+        ready later (a fine-tuning whose start model just finished) would wait behind jobs already placed there.
+        """
+        with self._lock:
+            while self._queue and len(self._in_flight) < self.workers:
+                ready = next((job for job in self._queue if all(d in self.reports for d in job.after)), None)
+                if ready is None:
+                    return
+                self._queue.remove(ready)
+                self._in_flight.add(ready.name)
+                future = self.client.submit(_run_job, ready.fn, ready.args, ready.kwargs, ready.name, pure=False,
+                                            key=_task_key(ready.name))
+                self._futures[ready.name] = future
+                future.add_done_callback(self._on_done)
 
     def wait(self, names: Sequence[str]) -> list[JobReport]:
         """Block until every job in ``names`` is done (running them here when in-process); their reports.
@@ -298,26 +320,48 @@ class Engine:
         self._finish(report)
 
     def _collect(self, name: str) -> None:
-        from distributed import wait as dask_wait
-
-        future = self._futures[name]
-        while not future.done():
-            try:
-                dask_wait(future, timeout=self.status_every)
-            except TimeoutError:
+        """Wait for a job on the cluster (printing the running jobs every ``status_every`` s while waiting)."""
+        last = time.monotonic()
+        while True:
+            with self._lock:
+                if name in self.reports:
+                    return
+                failed = self._failed_input(name)
+            if failed is not None:
+                culprit, err = failed
+                what = "failed on the cluster" if culprit == name else f"cannot run: its input job {culprit!r} failed"
+                raise JobError(f"job {name!r} {what}: {type(err).__name__}: {err}") from err
+            time.sleep(0.2)
+            if time.monotonic() - last >= self.status_every:
+                last = time.monotonic()
                 self._print_status(force=True)
-        if future.status == "error":
-            err = future.exception()
-            raise JobError(f"job {name!r} failed on the cluster: {type(err).__name__}: {err}") from err
-        if future.status == "cancelled":
-            raise JobError(f"job {name!r} was cancelled (a worker died or the cluster went away); rerun: "
-                           f"finished artifacts stay in the cache")
-        self._finish(future.result())
+
+    def _failed_input(self, name: str) -> tuple[str, BaseException] | None:
+        """The job itself, or one it waits for, that failed, with its error (None: nothing failed)."""
+        if name in self._failed:
+            return name, self._failed[name]
+        for dep in self._jobs[name].after:
+            found = self._failed_input(dep)
+            if found is not None:
+                return found
+        return None
 
     def _on_done(self, future: Any) -> None:
-        """Dask's done callback: the finished line as soon as a job ends, even while a notebook runs."""
+        """Dask's done callback: the finished line as soon as a job ends (even while a notebook runs), then the
+        next jobs."""
+        name = next(n for n, f in self._futures.items() if f is future)
         if future.status == "finished":
             self._finish(future.result())
+        else:
+            err = future.exception() if future.status == "error" else RuntimeError(
+                "cancelled (a worker died or the cluster went away); rerun: finished artifacts stay in the cache")
+            with self._lock:
+                self._failed[name] = err
+                self._running.pop(name, None)
+        with self._lock:
+            self._in_flight.discard(name)
+        if self.client is not None:
+            self._dispatch()
 
     def _finish(self, report: JobReport) -> None:
         with self._lock:
@@ -349,3 +393,41 @@ def _task_key(name: str) -> str:
     import uuid
 
     return f"secretlab-{name}-{uuid.uuid4().hex[:8]}"
+
+
+# --- scale: what a job list needs at N workers ---------------------------------------------------------------
+def critical_path(jobs: Sequence[Job], seconds: dict[str, float]) -> tuple[float, list[str]]:
+    """The longest chain of ``jobs`` through ``after`` (each job ``seconds[name]`` long): its length and names.
+
+    No number of workers finishes the list faster than this.
+    """
+    finish: dict[str, tuple[float, list[str]]] = {}
+    for job in order_jobs(jobs):
+        before = max((finish[d] for d in job.after), key=lambda f: f[0], default=(0.0, []))
+        finish[job.name] = (before[0] + seconds[job.name], before[1] + [job.name])
+    return max(finish.values(), key=lambda f: f[0], default=(0.0, []))
+
+
+def projected_wall(jobs: Sequence[Job], seconds: dict[str, float], workers: int) -> float:
+    """Seconds to run ``jobs`` on ``workers`` single-job workers, each job ``seconds[name]`` long: a list schedule
+    that starts, whenever a worker is free, the first job (in submission order) whose ``after`` jobs are done, as
+    Dask's scheduler does for tasks of equal priority. Between :func:`critical_path` and the sum of ``seconds``."""
+    import heapq
+
+    check_workers(workers)
+    pending = order_jobs(jobs)
+    done_at: dict[str, float] = {}
+    free = [0.0] * workers  # the time each worker becomes free
+    heapq.heapify(free)
+    while pending:
+        now = heapq.heappop(free)
+        ready = [j for j in pending if all(done_at.get(d, float("inf")) <= now for d in j.after)]
+        if not ready:  # wait for the next dependency to finish
+            later = min(t for t in done_at.values() if t > now)
+            heapq.heappush(free, later)
+            continue
+        job = ready[0]
+        pending.remove(job)
+        done_at[job.name] = now + seconds[job.name]
+        heapq.heappush(free, done_at[job.name])
+    return max(done_at.values(), default=0.0)

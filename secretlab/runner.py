@@ -205,7 +205,7 @@ def reproduce(profile: str = "default", only: Sequence[str] | None = None, out: 
         result = ReproduceResult(out, profile, workers=engine.workers)
         where = f"the cluster at {cluster}" if cluster else f"{engine.workers} local worker(s)"
         echo(f"secretlab reproduce: profile={profile}, {len(books)} notebook(s), "
-             f"{sum(map(len, plan.values()))} job(s) on {where} -> {out}")
+             f"{len({job.name for jobs in plan.values() for job in jobs})} job(s) on {where} -> {out}")
         for stem, jobs in plan.items():
             engine.submit(jobs)
         for book in books:

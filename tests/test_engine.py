@@ -143,6 +143,32 @@ def test_jobs_run_with_one_torch_thread():
 
 
 # --- a real local cluster -------------------------------------------------------------------------------------
+def _log_start(log: str, name: str, sleep: float) -> None:
+    with open(log, "a") as fh:
+        fh.write(name + "\n")
+    time.sleep(sleep)
+
+
+def test_a_job_that_becomes_ready_goes_before_later_submitted_ones(tmp_path):
+    """Two workers: a (1 s) and c (2 s) start; when a ends, b (which waits for a, submitted before d) must start
+    before d, although d was ready all along."""
+    log = str(tmp_path / "starts.txt")
+    jobs = [Job("a", _log_start, (log, "a", 1.0)), Job("c", _log_start, (log, "c", 2.0)),
+            Job("b", _log_start, (log, "b", 0.0), after=("a",)), Job("d", _log_start, (log, "d", 0.0))]
+    with Engine(2, echo=lambda s: None) as engine:
+        engine.wait(engine.submit(jobs))
+    starts = Path(log).read_text().split()
+    assert sorted(starts[:2]) == ["a", "c"] and starts[2:] == ["b", "d"]
+
+
+def test_a_failed_job_stops_the_jobs_that_wait_for_it():
+    with Engine(2, echo=lambda s: None) as engine:
+        engine.submit([Job("broken", _boom), Job("after it", _noop, after=("broken",))])
+        with pytest.raises(JobError, match="job 'broken' failed on the cluster: RuntimeError: kaput"):
+            engine.wait(["after it"])  # names the job that failed, not only the one asked for
+        assert "after it" not in engine.reports and "after it" not in engine._futures  # never started
+
+
 def _smoke_jobs():
     from secretlab.experiments.jobs import notebook_jobs
 
@@ -220,3 +246,30 @@ def test_notebooks_after_their_jobs_train_nothing(tmp_path, fresh_cache):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["workers"] == 1 and {j["notebook"] for j in summary["jobs"]} <= set(NOTEBOOK_JOBS)
     assert "Jobs: " in (tmp_path / "out" / "REPORT.md").read_text()
+
+
+# --- scale projection on a hand-checkable list -----------------------------------------------------------------
+def _chain_list():
+    # a(3) -> b(4); c(2); d(1) after a and c
+    return [Job("a", _noop), Job("b", _noop, after=("a",)), Job("c", _noop), Job("d", _noop, after=("a", "c"))], \
+        {"a": 3.0, "b": 4.0, "c": 2.0, "d": 1.0}
+
+
+def test_critical_path_is_the_longest_chain():
+    from secretlab.engine import critical_path
+
+    jobs, seconds = _chain_list()
+    assert critical_path(jobs, seconds) == (7.0, ["a", "b"])
+
+
+def test_projected_wall_between_the_critical_path_and_the_sum():
+    from secretlab.engine import projected_wall
+
+    jobs, seconds = _chain_list()
+    assert projected_wall(jobs, seconds, 1) == 10.0           # one after another
+    # two workers: a on w1 (0-3), c on w2 (0-2); at 2 nothing is ready (b, d need a) -> w2 waits to 3;
+    # at 3: b on w1 (3-7), d on w2 (3-4)
+    assert projected_wall(jobs, seconds, 2) == 7.0
+    assert projected_wall(jobs, seconds, 8) == 7.0            # never below the critical path
+    with pytest.raises(ValueError, match="--workers"):
+        projected_wall(jobs, seconds, 0)
