@@ -1,4 +1,4 @@
-"""Command line: ``secretlab reproduce``, ``secretlab bench``, ``secretlab cache`` and ``secretlab pretrain-inverted``
+"""Command line: ``secretlab reproduce``, ``jobs``, ``bench``, ``cache`` and ``pretrain-inverted``
 (also ``python -m secretlab``)."""
 from __future__ import annotations
 
@@ -29,6 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--cluster", default=None, metavar="ADDRESS",
                      help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: $SECRETLAB_CLUSTER, "
                           "else a local cluster of --workers)")
+
+    jobs = sub.add_parser("jobs", help="list the series' jobs of a profile; with --times, project its wall time",
+                          description="List every job `secretlab reproduce` runs at a profile (name, the notebook "
+                                      "that first needs it, the jobs it waits for). With --times RUN/summary.json "
+                                      "(a run of the same profile), add each job's measured seconds, the critical "
+                                      "path and the projected wall time of the jobs at each --workers count.")
+    jobs.add_argument("--profile", default="default", metavar="{" + ",".join(PROFILE_NAMES) + "}")
+    jobs.add_argument("--seed", type=int, default=0)
+    jobs.add_argument("--times", default=None, metavar="SUMMARY_JSON", help="summary.json of a run of this profile")
+    jobs.add_argument("--workers", nargs="+", default=["1", "2", "8", "32", "128"], metavar="N",
+                      help="worker counts to project (default: 1 2 8 32 128)")
 
     ben = sub.add_parser("bench", help="measure speed against simple references, side by side")
     ben.add_argument("--quick", action="store_true", help="small sizes (seconds)")
@@ -94,6 +105,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.cache_command == "verify":
             return cache_admin.main_verify()
         return cache_admin.main_clean(args.kind, args.yes)
+    if args.command == "jobs":
+        from secretlab.runner import main_jobs
+
+        return main_jobs(args.profile, args.seed, args.times, args.workers)
     if args.command == "pretrain-inverted":
         return pretrain_inverted(args.profile, args.scenario, args.seed)
     return 2

@@ -271,3 +271,51 @@ def main_reproduce(profile: str, only: Iterable[str] | None, out: str | None, se
         print(f"{len(failed)} notebook(s) failed: {', '.join(o.stem for o in failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def series_jobs(profile: str, seed: int = 0) -> list[tuple[str, object]]:
+    """``(notebook, job)`` for every job of the series at ``profile``, each under the first notebook needing it."""
+    from secretlab.engine import order_jobs
+    from secretlab.experiments.jobs import notebook_jobs
+
+    seen: dict[str, tuple[str, object]] = {}
+    for book in list_notebooks():
+        for job in order_jobs(notebook_jobs(book.stem, profile, seed)):
+            seen.setdefault(job.name, (book.stem, job))
+    return list(seen.values())
+
+
+def main_jobs(profile: str, seed: int, times: str | None, workers: Sequence[str]) -> int:
+    """``secretlab jobs``: the job table of a profile, and with ``times`` its projected wall time per worker count."""
+    import json
+
+    from secretlab.engine import critical_path, projected_wall
+    from secretlab.report import markdown_table
+
+    check_profile(profile)
+    check_int("seed", seed, minimum=0)
+    counts = [parse_workers(w) for w in workers]
+    listed = series_jobs(profile, seed)
+    seconds: dict[str, float] = {}
+    if times is not None:
+        path = Path(times)
+        if not path.is_file():
+            raise ValueError(f"--times must be the summary.json of a run, got {times!r} (no such file)")
+        summary = json.loads(path.read_text())
+        if summary.get("profile") != profile:
+            raise ValueError(f"--times {times!r} is a run of profile {summary.get('profile')!r}, not {profile!r}")
+        seconds = {j["name"]: float(j["seconds"]) for j in summary.get("jobs", [])}
+        missing = [job.name for _, job in listed if job.name not in seconds]
+        if missing:
+            raise ValueError(f"--times {times!r} has no time for job(s) {missing}: it is not a run of the whole "
+                             f"series at this profile and seed")
+    rows = [{"job": job.name, "first needed by": stem, "waits for": ", ".join(job.after) or "—",
+             **({"seconds": seconds[job.name]} if seconds else {})} for stem, job in listed]
+    print(markdown_table(rows))
+    if seconds:
+        jobs = [job for _, job in listed]
+        length, chain = critical_path(jobs, seconds)
+        print(f"job time in all: {sum(seconds.values()):.0f} s; critical path {length:.0f} s: {' -> '.join(chain)}")
+        print(markdown_table([{"workers": n, "projected wall of the jobs (s)": round(projected_wall(jobs, seconds, n))}
+                              for n in counts]))
+    return 0

@@ -273,3 +273,26 @@ def test_projected_wall_between_the_critical_path_and_the_sum():
     assert projected_wall(jobs, seconds, 8) == 7.0            # never below the critical path
     with pytest.raises(ValueError, match="--workers"):
         projected_wall(jobs, seconds, 0)
+
+
+def test_the_jobs_command_lists_and_projects_a_profile(tmp_path, capsys):
+    from secretlab.runner import main_jobs, series_jobs
+
+    listed = series_jobs("smoke")
+    names = [job.name for _, job in listed]
+    assert len(names) == len(set(names)) and any(job.after for _, job in listed)
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps({"profile": "smoke", "jobs": [{"name": n, "seconds": 10.0} for n in names]}))
+    assert main_jobs("smoke", 0, str(summary), ["1", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"job time in all: {10 * len(names)} s" in out and "critical path" in out
+    assert f"| 1 | {10 * len(names)} |" in out  # one worker: the sum
+    with pytest.raises(ValueError, match="is a run of profile 'smoke', not 'default'"):
+        main_jobs("default", 0, str(summary), ["1"])
+    summary.write_text(json.dumps({"profile": "smoke", "jobs": []}))
+    with pytest.raises(ValueError, match="has no time for job"):
+        main_jobs("smoke", 0, str(summary), ["1"])
+    with pytest.raises(ValueError, match="no such file"):
+        main_jobs("smoke", 0, str(tmp_path / "nope.json"), ["1"])
+    with pytest.raises(ValueError, match="--workers"):
+        main_jobs("smoke", 0, None, ["0"])
