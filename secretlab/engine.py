@@ -210,6 +210,7 @@ class Engine:
         from distributed import Client, LocalCluster
 
         if self.cluster is None:
+            _worker_settings()
             self._local = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self._local)
@@ -387,6 +388,21 @@ class Engine:
             parts = [f"{name} [{desc} {done}/{total if total is not None else '?'}]"
                      for name, (desc, done, total) in self._running.items()]
         self.echo("  running: " + " | ".join(parts))
+
+
+def _worker_settings() -> None:
+    """Dask settings for workers that run long, allocation-heavy torch loops (measured on a 2-worker cluster:
+    a reward-model training ran 1.6x slower in a worker than in a plain process, a third of it system time).
+
+    - The nanny's ``MALLOC_TRIM_THRESHOLD_=65536`` makes glibc hand memory back to the OS after nearly every
+      free; a training loop that allocates and frees tensors each step then spends its time in system calls.
+    - The statistical profiler samples the task thread's stack every 10 ms, taking the GIL from it.
+    """
+    import dask
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    dask.config.set({"distributed.nanny.pre-spawn-environ": environ, "distributed.worker.profile.enabled": False})
 
 
 def _task_key(name: str) -> str:
