@@ -127,7 +127,7 @@ def _jobs_section(summary: dict[str, Any]) -> list[str]:
     wall = summary.get("wall_s")
     return [f"Jobs: {len(jobs)} on {summary.get('workers', 1)} worker(s), {sum(j['seconds'] for j in jobs):.0f} s "
             f"of job time in all" + (f"; the whole run took {wall:.0f} s of wall time." if wall else "."), "",
-            markdown_table([{"job": j["name"], "for notebook": j["notebook"], "seconds": j["seconds"]}
+            markdown_table([{"job": j["name"], "for notebook": j["notebook"], "seconds": round(j["seconds"])}
                             for j in jobs])]
 
 

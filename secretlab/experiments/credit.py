@@ -298,8 +298,10 @@ class CreditStudy:
         out = [
             {"quantity": f"mean precision, paper's 3 scenarios (alpha=0.2){ran}", "paper": PAPER_PRECISION,
              "ours": pm(mean_paper["precision"], mean_paper["precision_std"]),
-             "note": f"{rows[0]['n_train_trajectories']} train / {self.config.n_eval_trajectories} held-out "
-                     f"trajectories per scenario, {seed_note}; a scenario with no correct +1 counts 0"},
+             "note": "train trajectories " + ", ".join(f"{name} {c['n_train_trajectories']}" for name, c in
+                                                        self.combined.items())
+                     + f" (a warm start's fine-tuning set) / {self.config.n_eval_trajectories} held-out per scenario, "
+                       f"{seed_note}; a scenario with no correct +1 counts 0"},
             {"quantity": f"mean recall, paper's 3 scenarios (alpha=0.2){ran}", "paper": PAPER_RECALL,
              "ours": pm(mean_paper["recall"], mean_paper["recall_std"]), "note": "macro over rows then scenarios"},
             {"quantity": f"mean precision / recall, all {len(self.combined)} scenarios run", "paper": None,
