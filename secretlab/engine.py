@@ -119,26 +119,23 @@ def order_jobs(jobs: Iterable[Job]) -> list[Job]:
     return ordered
 
 
-def _run_job(fn: Callable[..., Any], args: tuple, kwargs: dict, name: str, *_finished: Any) -> JobReport:
+def _run_job(fn: Callable[..., Any], args: tuple, kwargs: dict, name: str) -> JobReport:
     """What a worker runs: the job with one torch thread and its progress sent as worker events."""
+    import contextlib
+
     try:
         from distributed import get_worker
 
         worker = get_worker()
         where = f"worker {worker.name if worker.name is not None else worker.address}"
-
-        def report(desc: str, done: int, total: int | None) -> None:
-            worker.log_event(_TOPIC, {"job": name, "desc": desc, "done": done, "total": total})
-    except (ImportError, ValueError):  # not on a Dask worker: called in-process
-        where, report = "this process", None
+        progress = reporting_to(lambda desc, done, total: worker.log_event(
+            _TOPIC, {"job": name, "desc": desc, "done": done, "total": total}))
+    except (ImportError, ValueError):  # not on a Dask worker: called in-process (the caller's reporter stays)
+        where, progress = "this process", contextlib.nullcontext()
     start = time.perf_counter()
-    with result_threads():
-        if report is None:
-            fn(*args, **kwargs)
-        else:
-            with reporting_to(report):
-                fn(*args, **kwargs)
-    return JobReport(name, time.perf_counter() - start, str(where))
+    with result_threads(), progress:
+        fn(*args, **kwargs)
+    return JobReport(name, time.perf_counter() - start, where)
 
 
 def _secretlab_on_worker() -> str:
@@ -283,7 +280,7 @@ class Engine:
                 future = self.client.submit(_run_job, ready.fn, ready.args, ready.kwargs, ready.name, pure=False,
                                             key=_task_key(ready.name))
                 self._futures[ready.name] = future
-                future.add_done_callback(self._on_done)
+                future.add_done_callback(lambda done, name=ready.name: self._on_done(name, done))
 
     def wait(self, names: Sequence[str]) -> list[JobReport]:
         """Block until every job in ``names`` is done (running them here when in-process); their reports.
@@ -347,10 +344,9 @@ class Engine:
                 return found
         return None
 
-    def _on_done(self, future: Any) -> None:
+    def _on_done(self, name: str, future: Any) -> None:
         """Dask's done callback: the finished line as soon as a job ends (even while a notebook runs), then the
         next jobs."""
-        name = next(n for n, f in self._futures.items() if f is future)
         if future.status == "finished":
             self._finish(future.result())
         else:

@@ -39,7 +39,7 @@ from secretlab.agents.dqn_networks import (  # noqa: F401
     QNetwork, SeedBatchedQ, batched_forward, check_compatible, feature_size, fresh_networks, load_stacked,
     networks_from_stacked, save_stacked,
 )
-from secretlab.determinism import torch_threads  # noqa: F401  (re-exported: agents.dqn.torch_threads)
+from secretlab.determinism import torch_threads
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
 from secretlab.progress import progress_bar

@@ -46,7 +46,7 @@ def _sb3(steps: int) -> float:
     import torch
 
     import secretlab  # noqa: F401  (registers the env id)
-    from secretlab.agents.dqn import torch_threads
+    from secretlab.determinism import torch_threads
     from secretlab.agents.sb3_dqn import full_grid_env, sb3_dqn
 
     env = full_grid_env(gym.make("secretlab/Triggers-v0", size=8, n_triggers=1, n_prizes=1, inverted=True))

@@ -48,7 +48,7 @@ def sb3_shaped_run(result: inverted.InvertedResult, params: dict[str, Any], seed
     """
     import gymnasium as gym
 
-    from secretlab.agents.dqn import torch_threads
+    from secretlab.determinism import torch_threads
     from secretlab.agents.sb3_dqn import full_grid_env, sb3_dqn
     from secretlab.wrappers import ShapingWrapper
 
