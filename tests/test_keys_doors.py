@@ -282,6 +282,22 @@ def test_pipeline_bad_input():
         CollectConfig(split="test")
     with pytest.raises(ValueError, match="n_seeds"):
         kd.compare_ppo(KeysDoorsConfig(maze_seed=1), PPOConfig(), {"ppo": None}, n_seeds=0)
+    with pytest.raises(ValueError, match=r"runs must be run indices in \[0, n_seeds=3\), got \[3\]"):
+        kd.compare_ppo(KeysDoorsConfig(maze_seed=1), PPOConfig(), {"ppo": None}, n_seeds=3, runs=[0, 3])
+    with pytest.raises(ValueError, match="arms must be among"):
+        kd.ppo_chunk(None, ("ppo_magic",), (0,))
+
+
+def test_keys_doors_jobs_cover_every_arm_and_run_once():
+    from secretlab.experiments.jobs import notebook_jobs
+    from secretlab.profiles import notebook_params
+
+    n_seeds = notebook_params("07_keys_doors", "default")["n_seeds"]
+    jobs = notebook_jobs("07_keys_doors", "default")
+    prepare, chunks = jobs[0], jobs[1:]
+    assert prepare.fn is kd.prepare and all(job.after == (prepare.name,) for job in chunks)
+    covered = sorted((arm, k) for job in chunks for arm in job.args[1] for k in job.args[2])
+    assert covered == sorted((arm, k) for arm in kd.ARMS for k in range(n_seeds))  # each (arm, run) once
 
 
 def test_door_discrimination_reads_probabilities_at_the_right_steps():

@@ -73,9 +73,19 @@ def _inverted(params: dict[str, Any], profile: str, seed: int) -> list[Job]:
     return jobs
 
 
+#: PPO runs per keys/doors job: chunks of a few minutes each at default, so that two workers share them.
+PPO_RUNS_PER_JOB = 5
+
+
 def _keys_doors(params: dict[str, Any], profile: str, seed: int) -> list[Job]:
     config = keys_doors.KeysDoorsExperiment.from_params(params, seed)
-    return [Job(f"keys/doors source agent, reward model and PPO runs, seed {seed}", keys_doors.run, (config,))]
+    prepare = Job(f"keys/doors source agent, reward model and target potentials, seed {seed}", keys_doors.prepare, (config,))
+    jobs = [prepare]
+    for start in range(0, config.n_seeds, PPO_RUNS_PER_JOB):
+        runs = tuple(range(start, min(start + PPO_RUNS_PER_JOB, config.n_seeds)))
+        jobs += [Job(f"keys/doors PPO {arm}, runs {runs[0]}-{runs[-1]}, seed {seed}", keys_doors.ppo_chunk,
+                     (config, (arm,), runs), after=(prepare.name,)) for arm in keys_doors.ARMS]
+    return jobs
 
 
 def _inspector(params: dict[str, Any], profile: str, seed: int) -> list[Job]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -67,14 +67,20 @@ def reward_model_config(env_config: KeysDoorsConfig, **changes: Any):
 
 
 def compare_ppo(env_config: KeysDoorsConfig, ppo: PPOConfig, potentials: dict[str, np.ndarray | None],
-                n_seeds: int, seed: int = 0, refresh: bool = False, progress: bool = False) -> dict[str, list[dict]]:
+                n_seeds: int, seed: int = 0, refresh: bool = False, progress: bool = False,
+                runs: Sequence[int] | None = None) -> dict[str, list[dict]]:
     """Per arm (the keys of ``potentials``, None = unshaped) and seed, the training-episode logs (cached).
 
-    Seeds ``derive_seed(seed, "ppo_run", k)`` for k < n_seeds, the same for every arm.
+    Seeds ``derive_seed(seed, "ppo_run", k)`` for k < n_seeds, the same for every arm; ``runs`` (default: all
+    k) picks some k, so that chunks of the comparison can run as separate jobs into the same cache entries.
     """
     check_int("n_seeds", n_seeds, minimum=1)
+    runs = range(n_seeds) if runs is None else list(runs)
+    bad = [k for k in runs if not 0 <= k < n_seeds]
+    if bad:
+        raise ValueError(f"runs must be run indices in [0, n_seeds={n_seeds}), got {bad}")
     out: dict[str, list[dict]] = {arm: [] for arm in potentials}
-    jobs = [(arm, k) for k in range(n_seeds) for arm in potentials]
+    jobs = [(arm, k) for k in runs for arm in potentials]
     for arm, k in iterate(jobs, "PPO runs", "run", enabled=progress):
         run_seed = derive_seed(seed, "ppo_run", k)
         key = {"stage": "keys_doors_target_ppo", "env": env_config, "ppo": ppo, "seed": run_seed,
@@ -359,12 +365,24 @@ def _fmt(v: Any) -> str:
     return "n/a" if finite_or_none(v) is None else f"{v:.3f}"
 
 
-def run(config: KeysDoorsExperiment, progress: bool = False) -> KeysDoorsResult:
-    """Source agent → its trajectories → reward model → credit → φ̂ on the target maze → PPO with and without it.
+@dataclass
+class _Stages:
+    """The stages of :func:`run` before the PPO comparison (each cached), with their seconds."""
 
-    Every stage is cached; ``stage_seconds`` times each (a cached stage takes only the time to load it).
-    """
-    from secretlab.credit import credit_rows
+    source_info: dict[str, Any]
+    source: KeysDoorsDataset
+    trained: Any
+    target: KeysDoorsDataset
+    phi: np.ndarray
+    target_rows: Any
+    potentials: dict[str, np.ndarray | None]
+    seconds: dict[str, float]
+    agent: Any = None
+    identity: Any = None
+
+
+def _stages(config: KeysDoorsExperiment, progress: bool = False) -> _Stages:
+    """Source agent → its trajectories → reward model; target-maze trajectories → φ̂ of every arm."""
     from secretlab.checkpoints import load_or_train
     from secretlab.training import TrainConfig
 
@@ -382,20 +400,54 @@ def run(config: KeysDoorsExperiment, progress: bool = False) -> KeysDoorsResult:
     trained = load_or_train(source, reward_model_config(config.env),
                             TrainConfig(max_epochs=config.max_epochs, seed=config.seed), progress=progress)
     lap("reward model")
-    heldout = load_or_collect(CollectConfig(env=config.env, n_trajectories=config.n_target_trajectories,
-                                            seed=config.seed, split="target", agent=identity), agent.policy)
-    heldout_rows = credit_rows(trained.model, heldout, tolerance=config.tolerance)
-    around = attention_around_pickups(heldout_rows, heldout, max_offset=10, window=2)
-    discrimination = door_discrimination(trained.model, heldout)
-    lap("credit")
     target = load_or_collect(CollectConfig(env=config.target_env, n_trajectories=config.n_target_trajectories,
                                            seed=config.seed + 1, agent=identity), agent.policy)
     phi, target_rows = secret_potential(trained, target, tolerance=config.tolerance)
-    lap("target collection + potential")
     potentials = {"ppo": None, "ppo_secret": phi,
                   **{f"ppo_{source}": p for source, p in control_potentials(target_rows, target).items()}}
-    logs = compare_ppo(config.target_env, config.target_ppo, potentials, config.n_seeds, seed=config.seed,
+    lap("target collection + potential")
+    return _Stages(source_info, source, trained, target, phi, target_rows, potentials, seconds, agent, identity)
+
+
+def _heldout(config: KeysDoorsExperiment, stages: _Stages) -> KeysDoorsDataset:
+    """The source agent's trajectories on fresh source-distribution mazes: the held-out credit check."""
+    return load_or_collect(CollectConfig(env=config.env, n_trajectories=config.n_target_trajectories,
+                                         seed=config.seed, split="target", agent=stages.identity),
+                           stages.agent.policy)
+
+
+def prepare(config: KeysDoorsExperiment) -> None:
+    """The engine job of every stage before the PPO comparison (their artifacts land in the cache)."""
+    _heldout(config, _stages(config))
+
+
+def ppo_chunk(config: KeysDoorsExperiment, arms: Sequence[str], runs: Sequence[int]) -> None:
+    """The engine job of the PPO runs ``runs`` (indices < ``n_seeds``) of ``arms`` (after :func:`prepare`)."""
+    unknown = [arm for arm in arms if arm not in ARMS]
+    if unknown:
+        raise ValueError(f"arms must be among {ARMS}, got {unknown}")
+    potentials = _stages(config).potentials
+    compare_ppo(config.target_env, config.target_ppo, {arm: potentials[arm] for arm in arms}, config.n_seeds,
+                seed=config.seed, runs=runs)
+
+
+def run(config: KeysDoorsExperiment, progress: bool = False) -> KeysDoorsResult:
+    """Source agent → its trajectories → reward model → credit → φ̂ on the target maze → PPO with and without it.
+
+    Every stage is cached; ``stage_seconds`` times each (a cached stage takes only the time to load it).
+    """
+    from secretlab.credit import credit_rows
+
+    stages = _stages(config, progress=progress)
+    clock = time.perf_counter()
+    heldout = _heldout(config, stages)
+    heldout_rows = credit_rows(stages.trained.model, heldout, tolerance=config.tolerance)
+    around = attention_around_pickups(heldout_rows, heldout, max_offset=10, window=2)
+    discrimination = door_discrimination(stages.trained.model, heldout)
+    stages.seconds["credit"], clock = time.perf_counter() - clock, time.perf_counter()
+    logs = compare_ppo(config.target_env, config.target_ppo, stages.potentials, config.n_seeds, seed=config.seed,
                        progress=progress)
-    lap("PPO comparison")
-    return KeysDoorsResult(config, source_info, source, trained, heldout, heldout_rows, around, discrimination,
-                           target, phi, target_rows, logs, seconds, potentials=potentials)
+    stages.seconds["PPO comparison"] = time.perf_counter() - clock
+    return KeysDoorsResult(config, stages.source_info, stages.source, stages.trained, heldout, heldout_rows, around,
+                           discrimination, stages.target, stages.phi, stages.target_rows, logs, stages.seconds,
+                           potentials=stages.potentials)
