@@ -382,6 +382,7 @@ def secret_potential(
     terminal_zero: bool = True,
     dataset: Any = None,
     action_labels: ActionLabels = "taken",
+    credit: str = "secret",
 ) -> Potential:
     """φ̂ from SECRET's credit on ``n_trajectories`` random-policy episodes in one target maze.
 
@@ -392,23 +393,27 @@ def secret_potential(
     ``n_trajectories`` episodes are used, so nested |D| share data).
     ``action_labels="effect"`` (an extension, not the paper) feeds the model
     :func:`effect_actions` instead of the actions taken, for targets whose
-    controls differ from the source's; states and rewards are unchanged.
+    controls differ from the source's; states and rewards are unchanged. ``credit`` (``"secret"``: the model's
+    attention) swaps the rows for a control's, e.g. ``"uniform"``: the same predictions, attention spread evenly.
 
     Before collecting, a model with a ModelConfig must read ``env`` (crop shape, horizon: see
     ``ModelConfig.check_reads``). φ̂ ≡ 0 (no correct non-zero prediction) gives a RuntimeWarning.
     """
+    from secretlab.credit import sorted_credit_rows  # imported here: they pull in torch
+    from secretlab.credit_controls import CREDIT_SOURCES, control_rows
+
     check_choice("action_labels", action_labels, ACTION_LABELS)
+    check_choice("credit", credit, CREDIT_SOURCES)
     gamma = check_gamma(gamma)
     check_reads = getattr(getattr(getattr(model, "model", model), "config", None), "check_reads", None)
     if check_reads is not None:  # a RewardModel (stand-in models carry no ModelConfig)
         check_reads((len(CROP_CHANNELS), CROP, CROP), env.horizon, f"env {env}", N_ACTIONS - 1)
     dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
     seen = dataset if action_labels == "taken" else replace(dataset, actions=effect_actions(dataset))
-    from secretlab.credit import sorted_credit_rows  # imported here: it pulls in torch
-
-    rows = sorted_credit_rows(model, seen, batch_size=batch_size, tolerance=tolerance)
+    rows = control_rows(credit, sorted_credit_rows(model, seen, batch_size=batch_size, tolerance=tolerance), dataset,
+                        seed=seed)
     potential = potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
-                                    signs=signs, forward=forward, terminal_zero=terminal_zero)
+                                    signs=signs, forward=forward, terminal_zero=terminal_zero, source=credit)
     if not potential.table.any():  # a legitimate measurement, but one that shapes nothing: say so
         warnings.warn(f"secret_potential: maze_seed={int(maze_seed)}: no correct non-zero prediction was found "
                       f"({potential.meta['n_correct_rows']} of {potential.meta['n_rows']} rewards predicted "
@@ -436,12 +441,8 @@ def target_dataset(env: TriggersConfig, maze_seed: int, n_trajectories: int, see
 def effect_actions(dataset: Any) -> np.ndarray:
     """(N, T) the action that, with NORMAL controls, makes each step's observed move; -1 on padding.
 
-    A step that moved the agent one cell up/right/down/left gets 0/1/2/3 whatever
-    was pressed; a step that did not move it (a move into the border) keeps the
-    action taken. With normal controls this returns the actions unchanged; with
-    inverted controls it undoes the inversion using only the logged states, so a
-    model trained with normal controls can read target trajectories.
-    """
+    A move one cell up/right/down/left gets 0/1/2/3 whatever was pressed; a step into the border keeps the action
+    taken. Under inverted controls this undoes the inversion from the logged states alone."""
     actions = np.asarray(dataset.actions)
     cells = np.asarray(dataset.agent_cells)
     step = cells[:, 1:] - cells[:, :-1]  # (N, T, 2) (drow, dcol)
@@ -454,10 +455,8 @@ def effect_actions(dataset: Any) -> np.ndarray:
 
 def first_trajectories(rows: CreditRowsLike, dataset: Any, maze_seed: int,
                        n_trajectories: int | None) -> tuple[CreditRowsLike, int]:
-    """The rows of the first ``n_trajectories`` episodes of a one-maze ``dataset`` (all: None), and that count.
-
-    Nested |D| reuse one inference: the smaller D is a prefix of the larger one.
-    """
+    """The rows of the first ``n_trajectories`` episodes of a one-maze ``dataset`` (all: None), and that count
+    (nested |D| reuse one inference: the smaller D is a prefix of the larger one)."""
     seeds = np.asarray(dataset.maze_seeds)
     if not np.all(seeds == maze_seed):
         raise ValueError(f"dataset must come from the single maze maze_seed={maze_seed}, "

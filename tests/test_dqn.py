@@ -233,7 +233,7 @@ def test_bad_arguments():
 
 # ------------------------------------------------------ the experiment driver
 def test_run_inverted_end_to_end_on_a_tiny_budget():
-    from secretlab.experiments import inverted
+    from secretlab.experiments import inverted, inverted_report
     from secretlab.model import ModelConfig, RewardModel
 
     torch.manual_seed(0)
@@ -245,7 +245,7 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     result = inverted.run_inverted(config, model=model)
     n = 2
     # every arm ran on the same two target mazes, network index = arm * n_seeds + seed
-    assert result.run.q.n_networks == len(inverted.ARMS) * n == 5 * n
+    assert result.run.q.n_networks == len(inverted.ARMS) * n == 7 * n
     assert set(result.success) == set(inverted.ARMS)
     assert result.success["dqn"].shape == (n, 3) and result.steps.tolist() == [20, 40, 60]
     # scratch and scratch+SECRET start from the same weights, transfer arms from the source networks
@@ -254,6 +254,18 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     summary = inverted.results_json(result)
     assert [r["arm"] for r in summary["table_rows"]] == list(inverted.ARMS)
     assert summary["target_mazes"] == [int(m) for m in result.target_mazes]
+    # each learned credit beside its uniform-attention control: the same predictions, so the same rows
+    meta = result.potential_meta
+    assert meta["uniform_n_correct_rows"] == meta["n_correct_rows"]
+    assert meta["effect_uniform_n_correct_rows"] == meta["effect_n_correct_rows"]
+    assert set(summary["credit_effect"]) == {"credit_effect", "credit_effect_effect_labelled"}
+    for name, (arm, baseline) in inverted.COMPARISONS.items():
+        d = summary["differences"][name]
+        assert (d["arm"], d["baseline"]) == (arm, baseline)
+        auc = d["auc_difference"]
+        assert auc["lo"] <= auc["point"] <= auc["hi"]
+        assert auc["point"] == pytest.approx(summary[arm]["auc_success"]["point"]
+                                             - summary[baseline]["auc_success"]["point"])
     # the source networks' greedy test on held-out fresh mazes, per seed and as an IQM interval
     from secretlab.agents.dqn import SeedBatchedQ, evaluate, networks_from_stacked
     from secretlab.data import maze_seeds
@@ -263,9 +275,9 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     assert held["per_seed"] == [round(float(v), 3) for v in again] and held["trained_on"] == 3
     assert held["lo"] <= held["point"] <= held["hi"]
     # the credit diagnostic: one row per (maze, controls); the inverted rows are the potentials the arms used
-    credit = inverted.credit_under_controls(result, model)
-    assert credit.controls.tolist() == list(inverted.CREDIT_CONTROLS) * n
-    used, effect = (credit[credit.controls == c] for c in inverted.CREDIT_CONTROLS[:2])
+    credit = inverted_report.credit_under_controls(result, model)
+    assert credit.controls.tolist() == list(inverted_report.CREDIT_CONTROLS) * n
+    used, effect = (credit[credit.controls == c] for c in inverted_report.CREDIT_CONTROLS[:2])
     assert used.correct_rows.tolist() == result.potential_meta["n_correct_rows"]
     assert used.reward_rows.tolist() == result.potential_meta["n_reward_rows"]
     assert effect.correct_rows.tolist() == result.potential_meta["effect_n_correct_rows"]
@@ -321,6 +333,8 @@ def test_effect_actions_undo_the_inversion_by_hand():
     from secretlab.shaping import secret_potential
     with pytest.raises(ValueError, match="action_labels must be one of"):
         secret_potential(None, ENV, 1, 5, 0.9, action_labels="pressed")
+    with pytest.raises(ValueError, match="credit must be one of"):
+        secret_potential(None, ENV, 1, 5, 0.9, credit="even")
 
 
 def test_step_buckets_by_hand():
@@ -386,3 +400,15 @@ def test_paper_profile_configs_are_the_papers_schedule():
         assert (d.learning_rate, d.target_update_interval, d.learning_starts) == (2.5e-4, 2000, 5000)
         assert d.buffer_size == 100_000  # documented deviation from 1e6 (memory), docs/dqn.md
         assert c.source_dqn == d and c.n_seeds == 10 and c.source_mazes == "fresh" and c.profile == "paper"
+
+
+def test_the_paper_reading_says_where_each_interval_lies():
+    from secretlab.experiments.inverted_report import _difference
+
+    def summary(lo, point, hi):
+        return {"differences": {"weight_transfer": {"auc_difference": {"point": point, "lo": lo, "hi": hi}}}}
+
+    assert _difference(summary(0.01, 0.05, 0.1), "weight_transfer")["verdict"] == "above 0"
+    assert _difference(summary(-0.2, -0.1, -0.01), "weight_transfer")["verdict"] == "below 0"
+    reading = _difference(summary(-0.02, 0.01, 0.04), "weight_transfer")
+    assert reading["verdict"] == "contains 0" and reading["text"] == "+0.010 [-0.020, +0.040]"

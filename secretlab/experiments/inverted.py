@@ -2,7 +2,7 @@
 
 Source: 8×8 Triggers with NORMAL controls. Target: the same scenario with
 INVERTED controls (up↔down, left↔right), one fixed held-out maze per seed.
-Five arms, each a seed-batched DQN (:mod:`secretlab.agents.dqn`) that sees the
+Seven arms, each a seed-batched DQN (:mod:`secretlab.agents.dqn`) that sees the
 full grid:
 
 - ``dqn``: from scratch on the target;
@@ -17,9 +17,13 @@ full grid:
   normal-controls action that makes the observed move, :func:`secretlab.shaping.effect_actions`).
   The paper's arm feeds the actions taken, which the source model cannot read under
   inverted controls: it predicts no target reward correctly, so its φ̂ is zero.
+- ``dqn_secret_uniform`` and ``dqn_secret_effect_uniform``: the credit-free controls of the two
+  SECRET arms from scratch. The same potential estimator on the same model's predictions, with each
+  row's attention spread evenly over its past (:func:`secretlab.credit_controls.control_rows`), so
+  that what the *credit* adds is the difference to the control (``credit_effect`` in the JSON).
 
 All arms use the same target mazes and the same seeds (scratch arms share their
-initial weights, transfer arms their source weights), and all 5 × n_seeds
+initial weights, transfer arms their source weights), and all 7 × n_seeds
 networks train in ONE batched run. Statistics: every seed has its own maze, so
 seeds are the runs of a single task (IQM, stratified bootstrap; :mod:`secretlab.stats`).
 """
@@ -30,7 +34,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from secretlab import stats
 from secretlab.agents.dqn import (
@@ -52,12 +55,21 @@ from secretlab.validation import check_int
 
 SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET = "dqn", "dqn_transfer", "dqn_secret", "dqn_transfer_secret"
 SECRET_EFFECT = "dqn_secret_effect"
-ARMS = (SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET, SECRET_EFFECT)
+SECRET_UNIFORM, SECRET_EFFECT_UNIFORM = "dqn_secret_uniform", "dqn_secret_effect_uniform"
+ARMS = (SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET, SECRET_EFFECT, SECRET_UNIFORM, SECRET_EFFECT_UNIFORM)
 ARM_LABELS = {SCRATCH: "DQN (scratch)", TRANSFER: "DQN + weight transfer", SECRET: "DQN + SECRET",
               TRANSFER_SECRET: "DQN + weight transfer + SECRET",
-              SECRET_EFFECT: "DQN + SECRET, effect-labelled actions (extension)"}
+              SECRET_EFFECT: "DQN + SECRET, effect-labelled actions (extension)",
+              SECRET_UNIFORM: "DQN + φ̂ of uniform credit (control of DQN + SECRET)",
+              SECRET_EFFECT_UNIFORM: "DQN + φ̂ of uniform credit, effect-labelled (control of the extension)"}
 ARM_COLOURS = {SCRATCH: "0.35", TRANSFER: "tab:blue", SECRET: "tab:red", TRANSFER_SECRET: "tab:purple",
-               SECRET_EFFECT: "tab:orange"}
+               SECRET_EFFECT: "tab:orange", SECRET_UNIFORM: "tab:pink", SECRET_EFFECT_UNIFORM: "tab:olive"}
+#: (arm, baseline) pairs the JSON compares with intervals: the paper's claims (shaping helps from scratch and on
+#: weight transfer; weight transfer can hurt), the extension, and each learned credit against uniform attention.
+COMPARISONS = {"shaping_from_scratch": (SECRET, SCRATCH), "shaping_on_transfer": (TRANSFER_SECRET, TRANSFER),
+               "weight_transfer": (TRANSFER, SCRATCH), "effect_shaping_from_scratch": (SECRET_EFFECT, SCRATCH),
+               "credit_effect": (SECRET, SECRET_UNIFORM),
+               "credit_effect_effect_labelled": (SECRET_EFFECT, SECRET_EFFECT_UNIFORM)}
 _SOURCE_VERSION = 1  # bump when the source-training code changes meaning
 _TARGET_VERSION = 1  # the same for the cached target runs
 
@@ -232,6 +244,8 @@ class InvertedResult:
     """(n_seeds,) SECRET potentials from effect-labelled actions (the ``dqn_secret_effect`` arm)."""
     potential_meta: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    control_potentials: dict[str, list] = field(default_factory=dict)
+    """Per uniform-control arm, (n_seeds,) its potentials."""
 
     def curves(self, arm: str, kind: str = "success") -> np.ndarray:
         """(runs = n_seeds, tasks = 1, X) for :mod:`secretlab.stats`."""
@@ -278,59 +292,35 @@ def step_buckets(run: DQNRun, networks: np.ndarray, total_steps: int, n_points: 
     return edges[1:], success, returns
 
 
-def target_potentials(model: Any, config: InvertedConfig, mazes: np.ndarray
-                      ) -> tuple[list, list, dict[str, Any]]:
-    """SECRET potentials of every inverted target maze (random-policy |D| there).
+#: The shaped scratch arms: (action labels the model reads, credit source of the rows).
+SHAPED_ARMS = {SECRET: ("taken", "secret"), SECRET_EFFECT: ("effect", "secret"),
+               SECRET_UNIFORM: ("taken", "uniform"), SECRET_EFFECT_UNIFORM: ("effect", "uniform")}
 
-    Returns (paper's potentials: the model reads the actions taken, extension's potentials: it reads
-    :func:`secretlab.shaping.effect_actions`, meta). Both use the same |D| episodes.
+
+def target_potentials(model: Any, config: InvertedConfig, mazes: np.ndarray
+                      ) -> tuple[dict[str, list], dict[str, Any]]:
+    """SECRET potentials of every inverted target maze (random-policy |D| there), per shaped arm.
+
+    Returns ({arm: potentials} for the arms of :data:`SHAPED_ARMS`, meta). The paper's arms read the actions
+    taken, the effect arms :func:`secretlab.shaping.effect_actions`; the uniform arms spread each row's
+    attention evenly. All use the same |D| episodes.
     """
     from secretlab.shaping import secret_potential
 
-    def potentials(action_labels: str) -> list:
+    def potentials(action_labels: str, credit: str) -> list:
         return [secret_potential(model, config.target_env, int(m), config.n_target_trajectories, config.dqn.gamma,
-                                 seed=config.seed, action_labels=action_labels) for m in mazes]
+                                 seed=config.seed, action_labels=action_labels, credit=credit) for m in mazes]
 
-    pots, effect_pots = potentials("taken"), potentials("effect")
+    out = {arm: potentials(labels, credit) for arm, (labels, credit) in SHAPED_ARMS.items()}
     meta: dict[str, Any] = {"n_target_trajectories": config.n_target_trajectories}
-    for prefix, group in (("", pots), ("effect_", effect_pots)):
+    for prefix, arm in (("", SECRET), ("effect_", SECRET_EFFECT), ("uniform_", SECRET_UNIFORM),
+                        ("effect_uniform_", SECRET_EFFECT_UNIFORM)):
+        group = out[arm]
         meta.update({f"{prefix}mean_abs_phi": [round(float(np.abs(p.table).mean()), 5) for p in group],
                      f"{prefix}max_phi": [round(float(p.table.max()), 4) for p in group],
                      f"{prefix}n_reward_rows": [int(p.meta["n_rows"]) for p in group],
                      f"{prefix}n_correct_rows": [int(p.meta["n_correct_rows"]) for p in group]})
-    return pots, effect_pots, meta
-
-
-#: Row labels of :func:`credit_under_controls`, in order.
-CREDIT_CONTROLS = ("inverted, actions taken (dqn_secret)", "inverted, effect-labelled (dqn_secret_effect)",
-                   "normal controls, same mazes")
-
-
-def credit_under_controls(result: InvertedResult, model: Any) -> pd.DataFrame:
-    """Does the source model's credit survive the inverted controls? Three rows per target maze.
-
-    For each target maze of ``result`` (|D| random-policy episodes each), labelled by
-    :data:`CREDIT_CONTROLS`: the potential of the paper's shaped arms (the model reads the actions
-    taken), the extension's (it reads the effect-labelled actions), and the one the same frozen model
-    gives in the same maze with normal controls. Columns: ``maze_seed``, ``controls``, ``reward_rows``
-    (non-zero rewards in D), ``correct_rows`` (predicted with the right sign: the only rows that give
-    credit), ``correct_positive_rows``, ``states_with_phi`` (non-zero φ̂ entries), ``mean_abs_phi``.
-    With ``correct_rows == 0`` φ̂ ≡ 0 and the arm trains on the plain reward.
-    """
-    from secretlab.shaping import secret_potential
-
-    config = result.config
-    rows = []
-    for maze, used, effect in zip(result.target_mazes, result.potentials, result.effect_potentials):
-        normal = secret_potential(model, config.source_env, int(maze), config.n_target_trajectories,
-                                  config.dqn.gamma, seed=config.seed)
-        for controls, pot in zip(CREDIT_CONTROLS, (used, effect, normal)):
-            rows.append({"maze_seed": int(maze), "controls": controls, "reward_rows": int(pot.meta["n_rows"]),
-                         "correct_rows": int(pot.meta["n_correct_rows"]),
-                         "correct_positive_rows": int(pot.meta["n_correct_positive_rows"]),
-                         "states_with_phi": int(np.count_nonzero(pot.table)),
-                         "mean_abs_phi": float(np.abs(pot.table).mean())})
-    return pd.DataFrame(rows)
+    return out, meta
 
 
 _RUN_LOGS = ("episode_network", "episode_end_step", "episode_return", "episode_success", "episode_length")
@@ -399,15 +389,13 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
 
     mazes = maze_seeds("target", config.seed, n)
     t0 = time.perf_counter()
-    pots, effect_pots, meta = target_potentials(model, config, mazes)
+    shaped, meta = target_potentials(model, config, mazes)
     timings["potentials_s"] = time.perf_counter() - t0
 
     scratch = fresh_networks(config.size, _init_seeds(config, 0))
     transferred = networks_from_stacked(source_state, config.size)
-    arm_nets = {SCRATCH: scratch, TRANSFER: transferred, SECRET: scratch, TRANSFER_SECRET: transferred,
-                SECRET_EFFECT: scratch}
-    arm_pots = {SCRATCH: [None] * n, TRANSFER: [None] * n, SECRET: pots, TRANSFER_SECRET: pots,
-                SECRET_EFFECT: effect_pots}
+    arm_nets = {arm: scratch for arm in ARMS} | {TRANSFER: transferred, TRANSFER_SECRET: transferred}
+    arm_pots = {SCRATCH: [None] * n, TRANSFER: [None] * n, TRANSFER_SECRET: shaped[SECRET], **shaped}
     networks = [net for arm in ARMS for net in arm_nets[arm]]  # SeedBatchedQ copies the weights
     potentials = [p for arm in ARMS for p in arm_pots[arm]]
     t0 = time.perf_counter()
@@ -422,8 +410,9 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
         ids = np.arange(a * n, (a + 1) * n)
         steps, success[arm], returns[arm] = step_buckets(run, ids, config.dqn.total_steps, config.curve_points)
         test[arm] = ev["success"][ids].mean(1)
-    return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, source_heldout, pots,
-                          effect_pots, meta, timings)
+    return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, source_heldout,
+                          shaped[SECRET], shaped[SECRET_EFFECT], meta, timings, control_potentials={
+                              arm: shaped[arm] for arm in (SECRET_UNIFORM, SECRET_EFFECT_UNIFORM)})
 
 
 # =============================================================================
@@ -431,6 +420,21 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
 # =============================================================================
 def _fmt(v: float | None) -> str:
     return "never" if v is None else f"{v:,.0f}"
+
+
+def differences(result: InvertedResult) -> dict[str, dict[str, Any]]:
+    """Per :data:`COMPARISONS` entry: the baseline's steps to ``config.threshold`` over the arm's
+    (``speedup_to_threshold``; None when unbounded or undefined) and IQM success AUC, arm minus baseline
+    (``auc_difference``), each with its 95% bootstrap interval."""
+    cfg, out = result.config, {}
+    for name, (arm, baseline) in COMPARISONS.items():
+        a, b = result.curves(arm), result.curves(baseline)
+        out[name] = {"arm": arm, "baseline": baseline,
+                     "speedup_to_threshold": stats.speedup(b, a, result.steps, cfg.threshold, cfg.n_boot,
+                                                           seed=cfg.seed).as_dict(),
+                     "auc_difference": stats.iqm_difference(stats.normalised_auc(a), stats.normalised_auc(b),
+                                                            cfg.n_boot, seed=cfg.seed).as_dict()}
+    return out
 
 
 def results_json(result: InvertedResult) -> dict[str, Any]:
@@ -458,6 +462,8 @@ def results_json(result: InvertedResult) -> dict[str, Any]:
         **stats.iqm_interval(heldout[:, None], result.config.n_boot, seed=result.config.seed).as_dict(),
         "per_seed": [round(float(v), 3) for v in heldout], "mazes": "held-out fresh mazes, normal controls",
         "trained_on": result.config.source_mazes}
+    out["differences"] = differences(result)
+    out["credit_effect"] = {k: v for k, v in out["differences"].items() if k.startswith("credit_effect")}
     out["potential_meta"] = result.potential_meta
     out["timings_s"] = {k: round(v, 2) for k, v in result.timings.items()}
     out["steps"] = [int(x) for x in result.steps]

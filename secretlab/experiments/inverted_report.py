@@ -8,18 +8,50 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from secretlab.experiments import inverted
 
+#: Row labels of :func:`credit_under_controls`, in order.
+CREDIT_CONTROLS = ("inverted, actions taken (dqn_secret)", "inverted, effect-labelled (dqn_secret_effect)",
+                   "normal controls, same mazes")
+
+
+def credit_under_controls(result: inverted.InvertedResult, model: Any) -> pd.DataFrame:
+    """Does the source model's credit survive the inverted controls? Three rows per target maze.
+
+    For each target maze of ``result`` (|D| random-policy episodes each), labelled by
+    :data:`CREDIT_CONTROLS`: the potential of the paper's shaped arms (the model reads the actions
+    taken), the extension's (it reads the effect-labelled actions), and the one the same frozen model
+    gives in the same maze with normal controls. Columns: ``maze_seed``, ``controls``, ``reward_rows``
+    (non-zero rewards in D), ``correct_rows`` (predicted with the right sign: the only rows that give
+    credit), ``correct_positive_rows``, ``states_with_phi`` (non-zero φ̂ entries), ``mean_abs_phi``.
+    With ``correct_rows == 0`` φ̂ ≡ 0 and the arm trains on the plain reward.
+    """
+    from secretlab.shaping import secret_potential
+
+    config = result.config
+    rows = []
+    for maze, used, effect in zip(result.target_mazes, result.potentials, result.effect_potentials):
+        normal = secret_potential(model, config.source_env, int(maze), config.n_target_trajectories,
+                                  config.dqn.gamma, seed=config.seed)
+        for controls, pot in zip(CREDIT_CONTROLS, (used, effect, normal)):
+            rows.append({"maze_seed": int(maze), "controls": controls, "reward_rows": int(pot.meta["n_rows"]),
+                         "correct_rows": int(pot.meta["n_correct_rows"]),
+                         "correct_positive_rows": int(pot.meta["n_correct_positive_rows"]),
+                         "states_with_phi": int(np.count_nonzero(pot.table)),
+                         "mean_abs_phi": float(np.abs(pot.table).mean())})
+    return pd.DataFrame(rows)
+
 
 def credit_totals(results: dict[str, inverted.InvertedResult]) -> pd.DataFrame:
-    """Per scenario and control (:data:`inverted.CREDIT_CONTROLS`): reward rows, correct rows, correct +1 rows
+    """Per scenario and control (:data:`CREDIT_CONTROLS`): reward rows, correct rows, correct +1 rows
     and states with φ̂ ≠ 0, summed over the target mazes (the same source model as the run's)."""
     from secretlab.experiments.source import source_model
 
     check = pd.concat([
-        inverted.credit_under_controls(r, source_model(r.config.source_env, r.config.profile, r.config.seed,
+        credit_under_controls(r, source_model(r.config.source_env, r.config.profile, r.config.seed,
                                                        progress=False)).assign(scenario=name)
         for name, r in results.items()])
     return (check.groupby(["scenario", "controls"], sort=False)
@@ -30,7 +62,7 @@ def zero_potential_notes(totals: pd.DataFrame) -> list[str]:
     """A sentence per scenario whose paper-SECRET potential is 0 in every target maze."""
     out = []
     for name, g in totals.groupby("scenario", sort=False):
-        used = g[g.controls == inverted.CREDIT_CONTROLS[0]].iloc[0]
+        used = g[g.controls == CREDIT_CONTROLS[0]].iloc[0]
         if used.states_with_phi == 0:
             out.append(f"{name}: φ̂ ≡ 0 in every inverted target maze ({used.correct_rows} of {used.reward_rows} "
                        "rewards predicted correctly): the paper's SECRET arms got no shaping and differ from their "
@@ -76,48 +108,57 @@ def sb3_shaped_run(result: inverted.InvertedResult, params: dict[str, Any], seed
             "greedy_env_returns": env_returns, "greedy_shaped_returns": [round(x, 3) for x in shaped_returns]}
 
 
-def _auc(summary: dict[str, Any], arm: str) -> float:
-    return summary[arm]["auc_success"]["point"]
+def _difference(summary: dict[str, Any], name: str) -> dict[str, Any]:
+    """The AUC difference of :data:`inverted.COMPARISONS` entry ``name``, with where its 95% interval lies
+    (``verdict``: above 0, below 0 or contains 0) and a one-line text."""
+    d = summary["differences"][name]["auc_difference"]
+    verdict = "above 0" if d["lo"] > 0 else "below 0" if d["hi"] < 0 else "contains 0"
+    return {**d, "verdict": verdict, "text": f"{d['point']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}]"}
+
+
+#: The paper-comparison rows of the AUC differences: quantity, and what the paper claims (None: not a claim).
+CLAIMS = {"shaping_from_scratch": ("shaping benefit from scratch (AUC, SECRET - scratch)",
+                                   "positive (exclusively beneficial)"),
+          "shaping_on_transfer": ("shaping benefit on weight transfer (AUC, transfer+SECRET - transfer)",
+                                  "positive (exclusively beneficial)"),
+          "weight_transfer": ("weight transfer vs scratch (AUC)", "can be negative (detrimental)"),
+          "credit_effect": ("learned credit vs uniform attention, paper's φ̂ (AUC)", None),
+          "credit_effect_effect_labelled": ("learned credit vs uniform attention, effect-labelled φ̂ (AUC)", None)}
 
 
 def paper_reading(summaries: dict[str, dict[str, Any]], totals: pd.DataFrame,
                   total_steps: int) -> tuple[list[str], list[dict[str, Any]]]:
-    """Does SECRET shaping help on top of each initialisation, and does weight transfer hurt? Markdown lines
-    and ``paper_comparison`` rows, computed from ``summaries`` (:func:`inverted.results_json`) and the credit
-    check (AUC = mean IQM training success over the run)."""
+    """Does SECRET shaping help on top of each initialisation, does weight transfer hurt, and what does the
+    learned credit add over uniform attention? Markdown lines and ``paper_comparison`` rows, computed from
+    ``summaries`` (:func:`inverted.results_json`: AUC differences with 95% intervals) and the credit check."""
     lines, comparison = [], []
     arms = list(inverted.ARMS)
     for name, s in summaries.items():
-        shaping_gain = [_auc(s, inverted.SECRET) - _auc(s, inverted.SCRATCH),
-                        _auc(s, inverted.TRANSFER_SECRET) - _auc(s, inverted.TRANSFER)]
-        transfer_gain = _auc(s, inverted.TRANSFER) - _auc(s, inverted.SCRATCH)
-        effect_gain = _auc(s, inverted.SECRET_EFFECT) - _auc(s, inverted.SCRATCH)
+        d = {key: _difference(s, key) for key in inverted.COMPARISONS}
         steps = ", ".join(f"{arm} {row['steps_to_80']} {row['95% CI']}" for arm, row in zip(arms, s["table_rows"]))
-        lines.append(f"- **{name} inverted**: shaping changes the success AUC by {shaping_gain[0]:+.3f} from scratch "
-                     f"and {shaping_gain[1]:+.3f} on top of weight transfer; the effect-labelled extension changes it "
-                     f"by {effect_gain:+.3f} from scratch; weight transfer changes it by {transfer_gain:+.3f} vs "
-                     f"scratch. Steps to 80%: {steps}.")
-        secret_steps = s[inverted.SECRET]["steps_to_80"]["point"]
+        lines.append(f"- **{name} inverted** (success AUC differences, 95% intervals): SECRET shaping from scratch "
+                     f"{d['shaping_from_scratch']['text']}, on weight transfer {d['shaping_on_transfer']['text']}; "
+                     f"weight transfer vs scratch {d['weight_transfer']['text']}; the effect-labelled extension vs "
+                     f"scratch {d['effect_shaping_from_scratch']['text']}. What the learned credit adds over uniform "
+                     f"attention in the same φ̂: {d['credit_effect']['text']} (paper's arm), "
+                     f"{d['credit_effect_effect_labelled']['text']} (extension). Steps to 80%: {steps}.")
         source = s["source_test_success"]
-        comparison += [
+        comparison.append(
             {"quantity": f"{name}: source DQN greedy success on held-out fresh mazes (normal controls)",
              "paper": "a trained source (its weights are transferred)",
              "ours": f"{source['point']:.2f} [{source['lo']:.2f}, {source['hi']:.2f}]",
              "note": f"IQM over the source seeds; trained on: {source['trained_on']} mazes; per seed "
-                     f"{source['per_seed']}"},
-            {"quantity": f"{name} inverted: shaping benefit (AUC, SECRET - scratch)",
-             "paper": "positive (exclusively beneficial)", "ours": round(shaping_gain[0], 4),
-             "note": "IQM training success, mean over the run"},
-            {"quantity": f"{name} inverted: shaping benefit on weight transfer (AUC)", "paper": "positive",
-             "ours": round(shaping_gain[1], 4), "note": "transfer+SECRET minus transfer"},
-            {"quantity": f"{name} inverted: weight transfer vs scratch (AUC)", "paper": "can be negative (detrimental)",
-             "ours": round(transfer_gain, 4), "note": "source DQN trained with normal controls"},
+                     f"{source['per_seed']}"})
+        comparison += [{"quantity": f"{name} inverted: {label}", "paper": paper, "ours": d[key]["text"],
+                        "note": f"IQM training success, mean over the run, 95% interval {d[key]['verdict']}"}
+                       for key, (label, paper) in CLAIMS.items()]
+        secret_steps = s[inverted.SECRET]["steps_to_80"]["point"]
+        comparison.append(
             {"quantity": f"{name} inverted: steps to 80% success, DQN+SECRET", "paper": None,
              "ours": secret_steps if secret_steps is not None else "never",
-             "note": f"scratch: {s['table_rows'][0]['steps_to_80']}; budget {total_steps} steps/seed"},
-        ]
+             "note": f"scratch: {s['table_rows'][0]['steps_to_80']}; budget {total_steps} steps/seed"})
         counts = totals[totals.scenario == name].set_index("controls")
-        inv, eff, nor = (counts.loc[c] for c in inverted.CREDIT_CONTROLS)
+        inv, eff, nor = (counts.loc[c] for c in CREDIT_CONTROLS)
         lines.append(f"  SECRET credit in these inverted mazes: {inv.correct_rows} of {inv.reward_rows} rewards "
                      f"predicted correctly, φ̂ ≠ 0 on {inv.states_with_phi} states; with effect-labelled actions "
                      f"{eff.correct_rows} of {eff.reward_rows}, {eff.states_with_phi} states (same model, same mazes, "
@@ -129,7 +170,7 @@ def paper_reading(summaries: dict[str, dict[str, Any]], totals: pd.DataFrame,
                      f"states with φ̂ ≠ 0: {inv.states_with_phi} (normal: {nor.states_with_phi})"})
         comparison.append(
             {"quantity": f"{name} inverted: shaping benefit of the effect-labelled extension (AUC, vs scratch)",
-             "paper": None, "ours": round(effect_gain, 4),
+             "paper": None, "ours": d["effect_shaping_from_scratch"]["text"],
              "note": f"credit rows {eff.correct_rows} / {eff.reward_rows}; steps to 80%: "
                      f"{s['table_rows'][arms.index(inverted.SECRET_EFFECT)]['steps_to_80']} "
                      f"(scratch {s['table_rows'][0]['steps_to_80']})"})
