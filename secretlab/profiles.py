@@ -200,7 +200,7 @@ class InvertedProfile:
     episode), "target" (the seed's target layout with normal controls) or an int K (K source mazes per seed)."""
 
     scenarios: list = field(default_factory=lambda: [{"n_triggers": 1, "n_prizes": 1}, {"n_triggers": 1, "n_prizes": 2}])
-    n_seeds: int = 5
+    n_seeds: int = 10
     total_steps: int = 16_000
     source_steps: int = 16_000
     source_mazes: str = "target"
