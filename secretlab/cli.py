@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("reproduce", help="run the notebook series headlessly through papermill")
     # Checked by the runner, not by `choices`, so a bad value gives one error line naming the allowed ones.
     rep.add_argument("--profile", default="default", metavar="{" + ",".join(PROFILE_NAMES) + "}",
-                     help="experiment size: smoke (seconds), default (over 1 h cold on 2 cores), paper (hours)")
+                     help="experiment size: smoke (seconds), default (over 30 min cold on 2 cores), paper (hours)")
     rep.add_argument("--only", nargs="+", metavar="NAME",
                      help="notebooks to run, by stem, number or substring (e.g. 03 credit)")
     rep.add_argument("--out", default=None, help="output folder (default runs/<timestamp>/)")

@@ -6,7 +6,7 @@ the notebook's profile here and lets explicit (non-None) parameters override its
 fields by name.
 
 - ``smoke``: seconds per notebook, for the test suite (numbers are not meaningful).
-- ``default``: real results; over an hour from an empty cache on a 2-core CPU (measured in figures/REPORT.md).
+- ``default``: real results; over half an hour from an empty cache on a 2-core CPU (measured in figures/REPORT.md).
 - ``paper``: the paper's sizes (40,000 source trajectories, 20+ seeds); hours.
 
 Each notebook has one frozen dataclass whose fields are its parameters; ``default``
