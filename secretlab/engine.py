@@ -173,7 +173,7 @@ class Engine:
         self._in_flight: set[str] = set()
         self._failed: dict[str, BaseException] = {}
         self.reports: dict[str, JobReport] = {}
-        self._running: dict[str, tuple[str, int, int | None]] = {}
+        self._running: dict[str, tuple[str | None, int, int | None]] = {}
         self._lock = threading.RLock()  # a done callback may run inside _dispatch, on the same thread
         self._last_status = 0.0
 
@@ -277,6 +277,7 @@ class Engine:
                     return
                 self._queue.remove(ready)
                 self._in_flight.add(ready.name)
+                self._running[ready.name] = (None, 0, None)  # listed as running before its first progress report
                 future = self.client.submit(_run_job, ready.fn, ready.args, ready.kwargs, ready.name, pure=False,
                                             key=_task_key(ready.name))
                 self._futures[ready.name] = future
@@ -381,7 +382,7 @@ class Engine:
             if not self._running or (not force and now - self._last_status < self.status_every):
                 return
             self._last_status = now
-            parts = [f"{name} [{desc} {done}/{total if total is not None else '?'}]"
+            parts = [name if desc is None else f"{name} [{desc} {done}/{total if total is not None else '?'}]"
                      for name, (desc, done, total) in self._running.items()]
         self.echo("  running: " + " | ".join(parts))
 

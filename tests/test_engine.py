@@ -169,6 +169,17 @@ def test_a_failed_job_stops_the_jobs_that_wait_for_it():
         assert "after it" not in engine.reports and "after it" not in engine._futures  # never started
 
 
+def _quiet(seconds: float) -> None:
+    time.sleep(seconds)  # a job that never reports progress
+
+
+def test_a_running_job_without_progress_reports_is_listed():
+    lines = []
+    with Engine(2, echo=lines.append, status_every=0.3) as engine:
+        engine.wait(engine.submit([Job("quiet", _quiet, (2.0,))]))
+    assert "  running: quiet" in lines  # the heartbeat names it though it never reported
+
+
 def _smoke_jobs():
     from secretlab.experiments.jobs import notebook_jobs
 

@@ -381,3 +381,26 @@ def test_control_potentials_put_ideal_credit_after_the_right_pickup_and_uniform_
     uniform = phis["uniform"]
     assert uniform[1:8] == pytest.approx(np.full(7, 1 / 7)) and uniform[0] == 0  # each step's share, forwarded
     assert kd.potential_of_rows(rows, ds)[7] == pytest.approx(1.0)  # SECRET's own row: the state after the door
+
+
+def test_source_agent_training_counts_env_steps_and_learns_the_same():
+    """The step counter of a source agent's training reports to the engine and changes nothing it learns."""
+    import torch
+
+    from secretlab.agents.ppo import _learn, episode_log, make_ppo
+    from secretlab.progress import reporting_to
+
+    cfg, ppo = KeysDoorsConfig(n_rooms=2, room_size=3, max_steps=30), PPOConfig(n_envs=4, n_steps=32, batch_size=64)
+    reports = []
+    torch.manual_seed(0)
+    counted = make_ppo(cfg, ppo, seed=0)
+    with reporting_to(lambda desc, done, total: reports.append((desc, done, total))):
+        _learn(counted, 256, "train source PPO agent")
+    torch.manual_seed(0)
+    plain = make_ppo(cfg, ppo, seed=0)
+    plain.learn(256)
+    assert reports[0] == ("train source PPO agent (step)", 0, 256) and reports[-1][1:] == (256, 256)
+    a, b = episode_log(counted), episode_log(plain)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    for (name, x), y in zip(counted.policy.state_dict().items(), plain.policy.state_dict().values()):
+        assert torch.equal(x, y), name

@@ -24,6 +24,7 @@ from secretlab.cache import (artifact_error, artifact_path, atomic_write_json, c
                              read_torch, write_artifact, write_json_artifact)
 from secretlab.determinism import RESULT_THREADS
 from secretlab.envs.keys_doors import RULES_VERSION, KeysDoorsConfig, KeysDoorsEnv, agent_features, n_agent_features
+from secretlab.progress import progress_bar
 from secretlab.validation import check_int, check_number
 from secretlab.wrappers import ShapingWrapper
 from secretlab.seeds import derive_seed
@@ -195,12 +196,31 @@ def load_or_train_source_agent(env_config: KeysDoorsConfig, ppo: PPOConfig, seed
                          lambda: (model, _train_source_agent(model, ppo, seed, path, info_path, key, record)))
 
 
+def _learn(model, total_timesteps: int, desc: str) -> None:
+    """``model.learn(total_timesteps)``, counting env steps through :func:`secretlab.progress.progress_bar` (a
+    no-op by hand, the job's progress line inside an engine job). The callback only reads the step counter."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class StepCounter(BaseCallback):
+        def _on_training_start(self) -> None:
+            self.bar = progress_bar(total_timesteps, desc, "step", enabled=False)
+
+        def _on_step(self) -> bool:
+            self.bar.update(self.training_env.num_envs)
+            return True
+
+        def _on_training_end(self) -> None:
+            self.bar.close()
+
+    model.learn(total_timesteps, callback=StepCounter())
+
+
 def _train_source_agent(model, ppo: PPOConfig, seed: int, path: Any, info_path: Any, key: dict,
                         record: dict) -> dict[str, Any]:
     """Train ``model`` for the source budget and write its policy and training summary (caller holds the lock)."""
     torch.manual_seed(seed)
     start = time.perf_counter()
-    model.learn(ppo.total_timesteps)
+    _learn(model, ppo.total_timesteps, "train source PPO agent")
     log = episode_log(model)
     late = log["end_step"] >= 0.75 * ppo.total_timesteps
     info = {"seconds": time.perf_counter() - start, "episodes": int(len(log["returns"])),
@@ -220,5 +240,5 @@ def train_on_fixed_maze(env_config: KeysDoorsConfig, ppo: PPOConfig, seed: int,
         raise ValueError("the target agent needs a fixed maze: env_config.maze_seed must be set")
     torch.manual_seed(seed)
     model = make_ppo(env_config, ppo, seed, potential)
-    model.learn(ppo.total_timesteps)
+    model.learn(ppo.total_timesteps)  # its caller counts runs (compare_ppo): a bar per run would hide that count
     return episode_log(model)
