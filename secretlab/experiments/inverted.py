@@ -244,8 +244,6 @@ class InvertedResult:
     """(n_seeds,) SECRET potentials from effect-labelled actions (the ``dqn_secret_effect`` arm)."""
     potential_meta: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    control_potentials: dict[str, list] = field(default_factory=dict)
-    """Per uniform-control arm, (n_seeds,) its potentials."""
 
     def curves(self, arm: str, kind: str = "success") -> np.ndarray:
         """(runs = n_seeds, tasks = 1, X) for :mod:`secretlab.stats`."""
@@ -411,8 +409,7 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
         steps, success[arm], returns[arm] = step_buckets(run, ids, config.dqn.total_steps, config.curve_points)
         test[arm] = ev["success"][ids].mean(1)
     return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, source_heldout,
-                          shaped[SECRET], shaped[SECRET_EFFECT], meta, timings, control_potentials={
-                              arm: shaped[arm] for arm in (SECRET_UNIFORM, SECRET_EFFECT_UNIFORM)})
+                          shaped[SECRET], shaped[SECRET_EFFECT], meta, timings)
 
 
 # =============================================================================

@@ -79,7 +79,8 @@ PPO_RUNS_PER_JOB = 5
 
 def _keys_doors(params: dict[str, Any], profile: str, seed: int) -> list[Job]:
     config = keys_doors.KeysDoorsExperiment.from_params(params, seed)
-    prepare = Job(f"keys/doors source agent, reward model and target potentials, seed {seed}", keys_doors.prepare, (config,))
+    prepare = Job(f"keys/doors source agent, reward model and target potentials, seed {seed}", keys_doors.prepare,
+                  (config,))
     jobs = [prepare]
     for start in range(0, config.n_seeds, PPO_RUNS_PER_JOB):
         runs = tuple(range(start, min(start + PPO_RUNS_PER_JOB, config.n_seeds)))

@@ -365,6 +365,17 @@ def _fmt(v: Any) -> str:
     return "n/a" if finite_or_none(v) is None else f"{v:.3f}"
 
 
+def _stopwatch(seconds: dict[str, float]):
+    """``lap(name)``: store in ``seconds[name]`` the time since the previous lap (the first: since this call)."""
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        seconds[name], clock = time.perf_counter() - clock, time.perf_counter()
+
+    return lap
+
+
 @dataclass
 class _Stages:
     """The stages of :func:`run` before the PPO comparison (each cached), with their seconds."""
@@ -377,8 +388,10 @@ class _Stages:
     target_rows: Any
     potentials: dict[str, np.ndarray | None]
     seconds: dict[str, float]
-    agent: Any = None
-    identity: Any = None
+    agent: Any
+    """The source agent (SB3 PPO): its policy collects the held-out set."""
+    identity: dict
+    """:func:`agent_identity` of the source agent, part of every collection's cache key."""
 
 
 def _stages(config: KeysDoorsExperiment, progress: bool = False) -> _Stages:
@@ -386,12 +399,8 @@ def _stages(config: KeysDoorsExperiment, progress: bool = False) -> _Stages:
     from secretlab.checkpoints import load_or_train
     from secretlab.training import TrainConfig
 
-    seconds, clock = {}, time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        seconds[name], clock = time.perf_counter() - clock, time.perf_counter()
-
+    seconds: dict[str, float] = {}
+    lap = _stopwatch(seconds)
     agent, source_info = load_or_train_source_agent(config.env, config.source_ppo, seed=config.seed)
     identity = agent_identity(config.env, config.source_ppo, config.seed)
     source = load_or_collect(CollectConfig(env=config.env, n_trajectories=config.n_source_trajectories,
@@ -426,7 +435,7 @@ def ppo_chunk(config: KeysDoorsExperiment, arms: Sequence[str], runs: Sequence[i
     unknown = [arm for arm in arms if arm not in ARMS]
     if unknown:
         raise ValueError(f"arms must be among {ARMS}, got {unknown}")
-    potentials = _stages(config).potentials
+    potentials = _stages(config).potentials  # loaded from the cache, then φ̂ recomputed: seconds per chunk
     compare_ppo(config.target_env, config.target_ppo, {arm: potentials[arm] for arm in arms}, config.n_seeds,
                 seed=config.seed, runs=runs)
 
@@ -439,15 +448,15 @@ def run(config: KeysDoorsExperiment, progress: bool = False) -> KeysDoorsResult:
     from secretlab.credit import credit_rows
 
     stages = _stages(config, progress=progress)
-    clock = time.perf_counter()
+    lap = _stopwatch(stages.seconds)
     heldout = _heldout(config, stages)
     heldout_rows = credit_rows(stages.trained.model, heldout, tolerance=config.tolerance)
     around = attention_around_pickups(heldout_rows, heldout, max_offset=10, window=2)
     discrimination = door_discrimination(stages.trained.model, heldout)
-    stages.seconds["credit"], clock = time.perf_counter() - clock, time.perf_counter()
+    lap("credit")
     logs = compare_ppo(config.target_env, config.target_ppo, stages.potentials, config.n_seeds, seed=config.seed,
                        progress=progress)
-    stages.seconds["PPO comparison"] = time.perf_counter() - clock
+    lap("PPO comparison")
     return KeysDoorsResult(config, stages.source_info, stages.source, stages.trained, heldout, heldout_rows, around,
                            discrimination, stages.target, stages.phi, stages.target_rows, logs, stages.seconds,
                            potentials=stages.potentials)
