@@ -136,34 +136,46 @@ class ReplayBuffers:
 
     Tensors: ``obs`` / ``next_obs`` (S, capacity, 3, size, size) uint8; ``actions``
     (S, capacity) int64; ``rewards`` (S, capacity) float32 (the TRAINING reward,
-    shaped if the network is shaped); ``terminated`` (S, capacity) bool.
+    shaped if the network is shaped); ``terminated`` (S, capacity) bool. With
+    ``state_keys=True`` also ``states`` / ``next_states`` (S, capacity) int64, the
+    true-state keys that advice Φ(s, ·) is looked up by.
     """
 
-    def __init__(self, n_networks: int, capacity: int, grid_size: int) -> None:
+    def __init__(self, n_networks: int, capacity: int, grid_size: int, state_keys: bool = False) -> None:
         shape = (n_networks, capacity, 3, grid_size, grid_size)
         self.obs = torch.zeros(shape, dtype=torch.uint8)
         self.next_obs = torch.zeros(shape, dtype=torch.uint8)
         self.actions = torch.zeros((n_networks, capacity), dtype=torch.int64)
         self.rewards = torch.zeros((n_networks, capacity), dtype=torch.float32)
         self.terminated = torch.zeros((n_networks, capacity), dtype=torch.bool)
+        keys_shape = (n_networks, capacity) if state_keys else (n_networks, 0)
+        self.states = torch.zeros(keys_shape, dtype=torch.int64)
+        self.next_states = torch.zeros(keys_shape, dtype=torch.int64)
+        self.state_keys = bool(state_keys)
         self.capacity, self.pos, self.size = capacity, 0, 0
         self._offsets = torch.arange(n_networks)[:, None] * capacity  # row i starts at i·capacity
 
-    def add(self, obs, actions, rewards, next_obs, terminated) -> None:
-        """Store one transition per network; arrays or tensors with leading shape (S,)."""
+    def add(self, obs, actions, rewards, next_obs, terminated, states=None, next_states=None) -> None:
+        """Store one transition per network; arrays or tensors with leading shape (S,).
+
+        ``states`` / ``next_states``: the true-state keys, required with ``state_keys=True``."""
         p = self.pos
         self.obs[:, p] = torch.as_tensor(obs)
         self.next_obs[:, p] = torch.as_tensor(next_obs)
         self.actions[:, p] = torch.as_tensor(actions)
         self.rewards[:, p] = torch.as_tensor(rewards)
         self.terminated[:, p] = torch.as_tensor(terminated)
+        if self.state_keys:
+            self.states[:, p] = torch.as_tensor(states)
+            self.next_states[:, p] = torch.as_tensor(next_states)
         self.pos = (p + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
     def sample(self, batch_size: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, ...]:
         """Independent uniform indices per network: tensors with leading shape (S, batch_size).
 
-        One flat gather per array: network i's index j becomes ``i·capacity + j``.
+        Returns (obs, actions, rewards, next_obs, terminated), then (states, next_states) with
+        ``state_keys=True``. One flat gather per array: network i's index j becomes ``i·capacity + j``.
         """
         n = self._offsets.shape[0]
         idx = (torch.randint(0, self.size, (n, batch_size), generator=generator) + self._offsets).view(-1)
@@ -171,7 +183,9 @@ class ReplayBuffers:
         def take(x: torch.Tensor) -> torch.Tensor:
             return x.flatten(0, 1).index_select(0, idx).view(n, batch_size, *x.shape[2:])
 
-        return take(self.obs), take(self.actions), take(self.rewards), take(self.next_obs), take(self.terminated)
+        keys = (take(self.states), take(self.next_states)) if self.state_keys else ()
+        return take(self.obs), take(self.actions), take(self.rewards), take(self.next_obs), take(self.terminated), \
+            *keys
 
 
 def make_optimizer(q: SeedBatchedQ, cfg: DQNConfig) -> torch.optim.Optimizer:
@@ -180,12 +194,18 @@ def make_optimizer(q: SeedBatchedQ, cfg: DQNConfig) -> torch.optim.Optimizer:
 
 
 def update_step(q: SeedBatchedQ, target_params: dict[str, torch.Tensor], optimizer: torch.optim.Optimizer,
-                batch: tuple[torch.Tensor, ...], cfg: DQNConfig) -> float:
-    """One gradient step for every network on its own batch; returns the summed loss."""
-    obs, actions, rewards, next_obs, terminated = batch
+                batch: tuple[torch.Tensor, ...], cfg: DQNConfig, advice: StackedAdvice | None = None) -> float:
+    """One gradient step for every network on its own batch; returns the summed loss.
+
+    With ``advice`` (``batch`` then ends with the state keys) the Q-function is ``net + Φ``, in the
+    online value of the action taken and in the target network's value at s' alike."""
+    obs, actions, rewards, next_obs, terminated, *keys = batch
+    q_now = q(obs)
     with torch.no_grad():
         q_next = q(next_obs, target_params)
-    loss = td_loss(q(obs), q_next, actions.to(q.device), rewards.to(q.device), terminated.to(q.device),
+    if advice is not None:
+        q_now, q_next = q_now + advice(keys[0]), q_next + advice(keys[1])
+    loss = td_loss(q_now, q_next, actions.to(q.device), rewards.to(q.device), terminated.to(q.device),
                    cfg.gamma, cfg.huber_delta)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -204,8 +224,6 @@ class StackedShaping:
 
     def __init__(self, potentials: Sequence[Any], env_config: TriggersConfig, maze_seeds: np.ndarray,
                  gamma: float) -> None:
-        from secretlab.envs.triggers import sample_layout
-
         S = len(maze_seeds)
         if len(potentials) != S:
             raise ValueError(f"potentials must hold one Potential (or None) per network ({S}), got {len(potentials)}")
@@ -215,13 +233,7 @@ class StackedShaping:
         for i, pot in enumerate(potentials):
             if pot is None:
                 continue
-            if maze_seeds.shape[1] != 1:
-                raise ValueError("a shaped network needs one fixed maze (maze_seeds of shape (S, 1)): "
-                                 "a potential belongs to one maze")
-            pot.check_compatible(env_config, sample_layout(env_config, int(maze_seeds[i, 0])))
-            if abs(pot.gamma - gamma) > 1e-12:
-                raise ValueError(f"potential {i} has gamma={pot.gamma} but the DQN uses gamma={gamma}; "
-                                 "potential-based shaping keeps the optimal policy only with the agent's gamma")
+            _check_maze_table("potential", i, pot, env_config, maze_seeds, gamma)
             self.tables[i] = pot.table
             self.terminal_zero[i] = pot.terminal_zero
         self._rows = np.arange(S)
@@ -230,6 +242,61 @@ class StackedShaping:
         """F (S,) for state keys ``s``, ``s_next`` (S,) and ``terminated`` (S,) bool."""
         phi_next = np.where(terminated & self.terminal_zero, 0.0, self.tables[self._rows, s_next])
         return self.gamma * phi_next - self.tables[self._rows, s]
+
+
+class StackedAdvice:
+    """Every network's look-ahead advice Φ(s, ·) (:class:`secretlab.advice.Advice`) as one table.
+
+    ``tables`` (S, n_states, 4) float32, zeros for networks without advice; ``advice(keys)`` maps
+    true-state keys (S, B) to Φ (S, B, 4), network i's row from its own table. An advised network
+    acts on and learns ``q(s, ·) = net(s) + Φ(s, ·)`` from the plain reward: the hook of
+    :mod:`secretlab.advice` (the seed-batched twin of :class:`secretlab.agents.sb3_advice.AdvisedDQNPolicy`).
+    """
+
+    def __init__(self, advice: Sequence[Any], env_config: TriggersConfig, maze_seeds: np.ndarray,
+                 gamma: float | None) -> None:
+        S = len(maze_seeds)
+        if len(advice) != S:
+            raise ValueError(f"advice must hold one Advice (or None) per network ({S}), got {len(advice)}")
+        self.tables = torch.zeros((S, env_config.n_states, N_ACTIONS), dtype=torch.float32)
+        for i, adv in enumerate(advice):
+            if adv is None:
+                continue
+            _check_maze_table("advice", i, adv, env_config, maze_seeds, gamma)
+            if np.shape(adv.table) != (env_config.n_states, N_ACTIONS):
+                raise ValueError(f"advice {i} must be a state-action table of shape ({env_config.n_states}, "
+                                 f"{N_ACTIONS}), got {np.shape(adv.table)}")
+            self.tables[i] = torch.as_tensor(adv.table, dtype=torch.float32)
+        self._rows = torch.arange(S)[:, None]
+
+    def __call__(self, keys: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """Φ (S, B, 4) for true-state keys (S, B)."""
+        return self.tables[self._rows, torch.as_tensor(keys, dtype=torch.int64)]
+
+
+def _check_maze_table(kind: str, i: int, table: Any, env_config: TriggersConfig, maze_seeds: np.ndarray,
+                      gamma: float | None) -> None:
+    """A potential or advice of network ``i`` must belong to its one maze and use the DQN's γ (None: not checked)."""
+    from secretlab.envs.triggers import sample_layout
+
+    if maze_seeds.shape[1] != 1:
+        raise ValueError(f"a network with {kind} needs one fixed maze (maze_seeds of shape (S, 1)): "
+                         f"a {kind} table belongs to one maze")
+    table.check_compatible(env_config, sample_layout(env_config, int(maze_seeds[i, 0])))
+    if gamma is not None and abs(table.gamma - gamma) > 1e-12:
+        raise ValueError(f"{kind} {i} has gamma={table.gamma} but the DQN uses gamma={gamma}; "
+                         f"{kind} keeps the optimal policy only with the agent's gamma")
+
+
+def _stacked_advice(advice: Sequence[Any] | None, potentials: Sequence[Any] | None, env_config: TriggersConfig,
+                    maze_seeds: np.ndarray, gamma: float | None) -> StackedAdvice | None:
+    if advice is None or all(a is None for a in advice):
+        return None
+    both = [i for i, a in enumerate(advice) if a is not None and potentials is not None
+            and i < len(potentials) and potentials[i] is not None]
+    if both:
+        raise ValueError(f"networks {both} have both a potential and advice: give each network one kind of shaping")
+    return StackedAdvice(advice, env_config, maze_seeds, gamma)
 
 
 @dataclass
@@ -255,7 +322,8 @@ class DQNRun:
 
 def train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QNetwork],
               maze_seeds: np.ndarray, potentials: Sequence[Any] | None = None, seed: int = 0,
-              device: str | torch.device = "cpu", threads: int | None = 1) -> DQNRun:
+              device: str | torch.device = "cpu", threads: int | None = 1,
+              advice: Sequence[Any] | None = None) -> DQNRun:
     """Train ``S = len(networks)`` DQNs together, network ``i`` in its own sub-env.
 
     ``maze_seeds`` (S, K): network ``i`` starts every episode in a maze drawn uniformly
@@ -263,18 +331,21 @@ def train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QNe
     :class:`secretlab.shaping.Potential` (or None = unshaped) per network; a shaped
     network learns from ``r + F`` with ``F = Potential.shaping(s, s', terminated)``
     on the true-state keys of :class:`BatchedTriggers` (its potential must belong to
-    its one maze and use ``cfg.gamma``). Logged returns are environment returns.
+    its one maze and use ``cfg.gamma``). ``advice``: None, or one
+    :class:`secretlab.advice.Advice` (or None) per network; an advised network acts on and learns
+    ``net(s) + Φ(s, ·)`` from the plain reward (:class:`StackedAdvice`; a network takes a potential or
+    advice, not both). Logged returns are environment returns.
     ``seed`` drives exploration
     and replay sampling; the same inputs give the same run on CPU. ``threads``: torch
     intra-op threads during training (see :func:`torch_threads`).
     """
     with torch_threads(threads):
-        return _train_dqn(env_config, cfg, networks, maze_seeds, potentials, seed, device)
+        return _train_dqn(env_config, cfg, networks, maze_seeds, potentials, seed, device, advice)
 
 
 def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QNetwork],
                maze_seeds: np.ndarray, potentials: Sequence[Any] | None, seed: int,
-               device: str | torch.device) -> DQNRun:
+               device: str | torch.device, advice: Sequence[Any] | None) -> DQNRun:
     S = len(networks)
     maze_seeds = np.asarray(maze_seeds, dtype=np.int64)
     if maze_seeds.ndim != 2 or maze_seeds.shape[0] != S:
@@ -283,11 +354,12 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
         raise ValueError(f"networks are built for {networks[0].grid_size}×{networks[0].grid_size} grids but "
                          f"env_config.size={env_config.size}")
     shaping = None if potentials is None else StackedShaping(potentials, env_config, maze_seeds, cfg.gamma)
+    advised = _stacked_advice(advice, potentials, env_config, maze_seeds, cfg.gamma)
     rng = np.random.default_rng(seed)
     q = SeedBatchedQ(networks, device)
     target_params = q.detached_copy()
     optimizer = make_optimizer(q, cfg)
-    buffers = ReplayBuffers(S, min(cfg.buffer_size, cfg.total_steps), env_config.size)
+    buffers = ReplayBuffers(S, min(cfg.buffer_size, cfg.total_steps), env_config.size, state_keys=advised is not None)
     env = BatchedTriggers(env_config, S, obs_mode="grid")
 
     def draw_mazes(mask: np.ndarray) -> np.ndarray:
@@ -308,16 +380,15 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
             actions = rng.integers(0, N_ACTIONS, size=S)
         else:
             epsilon = float(linear_schedule(cfg.start_e, cfg.end_e, cfg.exploration_steps, step))
-            with torch.inference_mode():
-                greedy = q(torch.from_numpy(obs)[:, None])[:, 0].argmax(-1).cpu().numpy()
+            greedy = _greedy(q, obs, advised, env.state if advised is not None else None)
             explore = rng.random(S) < epsilon
             actions = np.where(explore, rng.integers(0, N_ACTIONS, size=S), greedy)
-        state_before = env.state if shaping is not None else None
+        state_before = env.state if shaping is not None or advised is not None else None
         out = env.step(actions)
         train_reward = out.reward
         if shaping is not None:  # potential-based shaping (Ng et al., 1999)
             train_reward = (out.reward + shaping(state_before, out.state, out.terminated)).astype(np.float32)
-        buffers.add(obs, actions, train_reward, out.obs, out.terminated)
+        buffers.add(obs, actions, train_reward, out.obs, out.terminated, state_before, out.state)
         ep_return += out.reward
         done = out.terminated | out.truncated
         obs = out.obs
@@ -328,7 +399,7 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
             obs = env.reset(seeds=draw_mazes(done), mask=done)
         # --- learn
         if step >= cfg.learning_starts and step % cfg.train_frequency == 0:
-            update_step(q, target_params, optimizer, buffers.sample(cfg.batch_size, replay_rng), cfg)
+            update_step(q, target_params, optimizer, buffers.sample(cfg.batch_size, replay_rng), cfg, advised)
         if (step + 1) % cfg.target_update_interval == 0:
             target_params = q.detached_copy()
     bar.close()
@@ -339,21 +410,34 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
                   returns >= env_config.n_prizes - 1e-9, cat(3, np.int64), seconds, cfg)
 
 
+def _greedy(q: SeedBatchedQ, obs: np.ndarray, advice: StackedAdvice | None, states: np.ndarray | None
+            ) -> np.ndarray:
+    """(S,) greedy actions of ``net(obs) (+ Φ(state, ·) where advised)``, one batched forward."""
+    with torch.inference_mode():
+        values = q(torch.from_numpy(obs)[:, None])[:, 0]
+        if advice is not None:
+            values = values + advice(states[:, None])[:, 0]
+        return values.argmax(-1).cpu().numpy()
+
+
 def evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarray, epsilon: float = 0.001,
-             n_episodes: int = 1, seed: int = 0, threads: int | None = 1) -> dict[str, np.ndarray]:
+             n_episodes: int = 1, seed: int = 0, threads: int | None = 1,
+             advice: Sequence[Any] | None = None) -> dict[str, np.ndarray]:
     """Run ``n_episodes`` ε-greedy episodes per network in its maze ``maze_seeds[i]`` (shape (S,)).
 
-    Returns ``"return"``, ``"success"`` and ``"all_triggers"`` (every trigger activated during the
+    ``advice``: as in :func:`train_dqn` (an advised network acts greedily on ``net + Φ``, the policy it
+    learned). Returns ``"return"``, ``"success"`` and ``"all_triggers"`` (every trigger activated during the
     episode, whatever happened next), each (S, n_episodes). ``threads``: see :func:`torch_threads`.
     """
     with torch_threads(threads):
-        return _evaluate(q, env_config, maze_seeds, epsilon, n_episodes, seed)
+        return _evaluate(q, env_config, maze_seeds, epsilon, n_episodes, seed, advice)
 
 
 def _evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarray, epsilon: float,
-              n_episodes: int, seed: int) -> dict[str, np.ndarray]:
+              n_episodes: int, seed: int, advice: Sequence[Any] | None) -> dict[str, np.ndarray]:
     S = q.n_networks
     maze_seeds = np.asarray(maze_seeds, dtype=np.int64).reshape(S)
+    advised = _stacked_advice(advice, None, env_config, maze_seeds[:, None], None)  # γ: the training's
     rng = np.random.default_rng(seed)
     env = BatchedTriggers(env_config, S, obs_mode="grid")
     returns = np.zeros((S, n_episodes))
@@ -362,8 +446,7 @@ def _evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarra
         obs = env.reset(seeds=maze_seeds)
         alive = np.ones(S, bool)
         while alive.any():
-            with torch.no_grad():
-                greedy = q(torch.from_numpy(obs)[:, None])[:, 0].argmax(-1).cpu().numpy()
+            greedy = _greedy(q, obs, advised, env.state if advised is not None else None)
             actions = np.where(rng.random(S) < epsilon, rng.integers(0, N_ACTIONS, size=S), greedy)
             out = env.step(actions)
             returns[alive, e] += out.reward[alive]
