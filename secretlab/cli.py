@@ -142,7 +142,7 @@ def pretrain_inverted(profile: str, scenario: int, seed: int = 0) -> int:
 
     import pandas as pd
 
-    from secretlab.experiments import inverted
+    from secretlab.experiments import inverted, inverted_report
 
     config = inverted.profile_configs(params, profile, seed)[scenario]
     start = time.perf_counter()
@@ -150,7 +150,7 @@ def pretrain_inverted(profile: str, scenario: int, seed: int = 0) -> int:
     print(f"{config.scenario}: {time.perf_counter() - start:.0f} s, timings "
           f"{ {k: round(v, 1) for k, v in result.timings.items()} }")
     print("source DQN:", result.source_summary)
-    print(pd.DataFrame(inverted.results_json(result)["table_rows"]).to_string())
+    print(pd.DataFrame(inverted_report.results_json(result)["table_rows"]).to_string())
     return 0
 
 

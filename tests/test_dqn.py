@@ -245,20 +245,21 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     result = inverted.run_inverted(config, model=model)
     n = 2
     # every arm ran on the same two target mazes, network index = arm * n_seeds + seed
-    assert result.run.q.n_networks == len(inverted.ARMS) * n == 7 * n
+    assert result.run.q.n_networks == len(inverted.ARMS) * n == 9 * n
     assert set(result.success) == set(inverted.ARMS)
     assert result.success["dqn"].shape == (n, 3) and result.steps.tolist() == [20, 40, 60]
     # scratch and scratch+SECRET start from the same weights, transfer arms from the source networks
     source, _ = inverted.source_networks(config)
     assert result.potentials[0].gamma == cfg.gamma
-    summary = inverted.results_json(result)
+    summary = inverted_report.results_json(result)
     assert [r["arm"] for r in summary["table_rows"]] == list(inverted.ARMS)
     assert summary["target_mazes"] == [int(m) for m in result.target_mazes]
     # each learned credit beside its uniform-attention control: the same predictions, so the same rows
     meta = result.potential_meta
     assert meta["uniform_n_correct_rows"] == meta["n_correct_rows"]
     assert meta["effect_uniform_n_correct_rows"] == meta["effect_n_correct_rows"]
-    assert set(summary["credit_effect"]) == {"credit_effect", "credit_effect_effect_labelled"}
+    assert meta["advice_uniform_n_correct_rows"] == meta["advice_n_correct_rows"]
+    assert set(summary["credit_effect"]) == {"credit_effect", "credit_effect_effect_labelled", "credit_effect_advice"}
     for name, (arm, baseline) in inverted.COMPARISONS.items():
         d = summary["differences"][name]
         assert (d["arm"], d["baseline"]) == (arm, baseline)
@@ -314,6 +315,13 @@ def test_run_inverted_end_to_end_on_a_tiny_budget():
     inverted.target_run(short, nets, mazes, [None, None])
     assert cached_runs() == after
     inverted.target_run(short, nets, mazes, [shifted, None])
+    assert len(cached_runs() - after) == 1
+    after = cached_runs()
+    from secretlab.advice import Advice
+    from secretlab.envs import sample_layout as layout_of
+    advice = Advice(np.full((config.target_env.n_states, 4), 0.5), config.target_env,
+                    layout_of(config.target_env, int(mazes[0])), cfg.gamma, 1, "custom")
+    inverted.target_run(short, nets, mazes, [None, None], advice=[advice, None])  # advice is part of the key
     assert len(cached_runs() - after) == 1
     # a 12×12 scenario cannot take 8×8 source weights
     with pytest.raises(ValueError, match="does not fit the target observation"):

@@ -2,7 +2,7 @@
 
 Source: 8×8 Triggers with NORMAL controls. Target: the same scenario with
 INVERTED controls (up↔down, left↔right), one fixed held-out maze per seed.
-Seven arms, each a seed-batched DQN (:mod:`secretlab.agents.dqn`) that sees the
+Nine arms, each a seed-batched DQN (:mod:`secretlab.agents.dqn`) that sees the
 full grid:
 
 - ``dqn``: from scratch on the target;
@@ -21,9 +21,14 @@ full grid:
   SECRET arms from scratch. The same potential estimator on the same model's predictions, with each
   row's attention spread evenly over its past (:func:`secretlab.credit_controls.control_rows`), so
   that what the *credit* adds is the difference to the control (``credit_effect`` in the JSON).
+- ``dqn_advice_effect`` (an extension): from scratch + SECRET credit as look-ahead *advice*
+  Φ(s, a) (:mod:`secretlab.advice`; the sparse rows, effect-labelled actions), used through the
+  seed-batched DQN's hook ``q = net + Φ`` in acting and in the TD target
+  (:class:`secretlab.agents.dqn.StackedAdvice`); ``dqn_advice_effect_uniform`` is its uniform-credit
+  control. (Advice from the actions taken is zero here, as the paper's φ̂ is: no arm for it.)
 
 All arms use the same target mazes and the same seeds (scratch arms share their
-initial weights, transfer arms their source weights), and all 7 × n_seeds
+initial weights, transfer arms their source weights), and all 9 × n_seeds
 networks train in ONE batched run. Statistics: every seed has its own maze, so
 seeds are the runs of a single task (IQM, stratified bootstrap; :mod:`secretlab.stats`).
 """
@@ -56,22 +61,33 @@ from secretlab.validation import check_int
 SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET = "dqn", "dqn_transfer", "dqn_secret", "dqn_transfer_secret"
 SECRET_EFFECT = "dqn_secret_effect"
 SECRET_UNIFORM, SECRET_EFFECT_UNIFORM = "dqn_secret_uniform", "dqn_secret_effect_uniform"
-ARMS = (SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET, SECRET_EFFECT, SECRET_UNIFORM, SECRET_EFFECT_UNIFORM)
+ADVICE_EFFECT, ADVICE_EFFECT_UNIFORM = "dqn_advice_effect", "dqn_advice_effect_uniform"
+ARMS = (SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET, SECRET_EFFECT, SECRET_UNIFORM, SECRET_EFFECT_UNIFORM,
+        ADVICE_EFFECT, ADVICE_EFFECT_UNIFORM)
+#: The two panels of the curves figure: the paper's arms with their control, and the extensions with theirs.
+ARM_PANELS = {"the paper's arms": (SCRATCH, TRANSFER, SECRET, TRANSFER_SECRET, SECRET_UNIFORM),
+              "extensions (effect-labelled credit)": (SCRATCH, SECRET_EFFECT, SECRET_EFFECT_UNIFORM, ADVICE_EFFECT,
+                                                      ADVICE_EFFECT_UNIFORM)}
 ARM_LABELS = {SCRATCH: "DQN (scratch)", TRANSFER: "DQN + weight transfer", SECRET: "DQN + SECRET",
               TRANSFER_SECRET: "DQN + weight transfer + SECRET",
               SECRET_EFFECT: "DQN + SECRET, effect-labelled actions (extension)",
               SECRET_UNIFORM: "DQN + φ̂ of uniform credit (control of DQN + SECRET)",
-              SECRET_EFFECT_UNIFORM: "DQN + φ̂ of uniform credit, effect-labelled (control of the extension)"}
+              SECRET_EFFECT_UNIFORM: "DQN + φ̂ of uniform credit, effect-labelled (control of the extension)",
+              ADVICE_EFFECT: "DQN + SECRET advice, effect-labelled (extension)",
+              ADVICE_EFFECT_UNIFORM: "DQN + advice of uniform credit, effect-labelled (control of the advice)"}
 ARM_COLOURS = {SCRATCH: "0.35", TRANSFER: "tab:blue", SECRET: "tab:red", TRANSFER_SECRET: "tab:purple",
-               SECRET_EFFECT: "tab:orange", SECRET_UNIFORM: "tab:pink", SECRET_EFFECT_UNIFORM: "tab:olive"}
+               SECRET_EFFECT: "tab:orange", SECRET_UNIFORM: "tab:pink", SECRET_EFFECT_UNIFORM: "tab:olive",
+               ADVICE_EFFECT: "tab:green", ADVICE_EFFECT_UNIFORM: "tab:cyan"}
 #: (arm, baseline) pairs the JSON compares with intervals: the paper's claims (shaping helps from scratch and on
 #: weight transfer; weight transfer can hurt), the extension, and each learned credit against uniform attention.
 COMPARISONS = {"shaping_from_scratch": (SECRET, SCRATCH), "shaping_on_transfer": (TRANSFER_SECRET, TRANSFER),
                "weight_transfer": (TRANSFER, SCRATCH), "effect_shaping_from_scratch": (SECRET_EFFECT, SCRATCH),
                "credit_effect": (SECRET, SECRET_UNIFORM),
-               "credit_effect_effect_labelled": (SECRET_EFFECT, SECRET_EFFECT_UNIFORM)}
+               "credit_effect_effect_labelled": (SECRET_EFFECT, SECRET_EFFECT_UNIFORM),
+               "advice_from_scratch": (ADVICE_EFFECT, SCRATCH),
+               "credit_effect_advice": (ADVICE_EFFECT, ADVICE_EFFECT_UNIFORM)}
 _SOURCE_VERSION = 1  # bump when the source-training code changes meaning
-_TARGET_VERSION = 1  # the same for the cached target runs
+_TARGET_VERSION = 2  # the same for the cached target runs (2: the advice arms)
 
 
 @dataclass(frozen=True)
@@ -321,15 +337,36 @@ def target_potentials(model: Any, config: InvertedConfig, mazes: np.ndarray
     return out, meta
 
 
+#: The advised scratch arms: (action labels the model reads, credit source of the rows).
+ADVISED_ARMS = {ADVICE_EFFECT: ("effect", "secret_sparse"), ADVICE_EFFECT_UNIFORM: ("effect", "uniform")}
+
+
+def target_advice(model: Any, config: InvertedConfig, mazes: np.ndarray) -> tuple[dict[str, list], dict[str, Any]]:
+    """SECRET advice Φ(s, a) of every inverted target maze, per arm of :data:`ADVISED_ARMS` (the same |D| episodes
+    as :func:`target_potentials`), and its meta (non-zero pairs, correct +1 rows)."""
+    from secretlab.advice import secret_advice
+
+    out = {arm: [secret_advice(model, config.target_env, int(m), config.n_target_trajectories, config.dqn.gamma,
+                               seed=config.seed, source=source, action_labels=labels) for m in mazes]
+           for arm, (labels, source) in ADVISED_ARMS.items()}
+    meta: dict[str, Any] = {}
+    for prefix, arm in (("advice_", ADVICE_EFFECT), ("advice_uniform_", ADVICE_EFFECT_UNIFORM)):
+        meta.update({f"{prefix}pairs_with_phi": [a.n_nonzero for a in out[arm]],
+                     f"{prefix}max_phi": [round(float(a.table.max()), 4) for a in out[arm]],
+                     f"{prefix}n_correct_rows": [int(a.meta["n_correct_rows"]) for a in out[arm]]})
+    return out, meta
+
+
 _RUN_LOGS = ("episode_network", "episode_end_step", "episode_return", "episode_success", "episode_length")
 
 
 def target_run(config: InvertedConfig, networks: list, mazes: np.ndarray, potentials: list,
-               refresh: bool = False) -> DQNRun:
+               refresh: bool = False, advice: list | None = None) -> DQNRun:
     """:func:`train_dqn` of every arm's network in its inverted target maze, cached.
 
     The key hashes everything the run sees: the target scenario, the DQN schedule, the mazes, the seed,
-    the networks' initial weights and every potential table. A rerun with the same inputs loads the
+    the networks' initial weights and every potential and advice table (``advice``: one
+    :class:`secretlab.advice.Advice` or None per network, as :func:`train_dqn` takes it). A rerun with the same inputs loads the
     trained weights and episode logs (``.cache/dqn_target/<hash>/``: ``weights.pt`` loads with
     ``weights_only=True``, ``episodes.npz`` without pickle); ``run.seconds`` is the original training time.
     At `paper` one scenario's run takes hours on one core, so the two scenarios can be trained in two processes
@@ -341,7 +378,8 @@ def target_run(config: InvertedConfig, networks: list, mazes: np.ndarray, potent
              {k: v.numpy() for k, v in initial.items()},
              # rounded: the reward model's float sums depend on the thread count, and a last-bit
              # difference in φ̂ must not retrain a 2-hour run
-             [None if p is None else [np.round(p.table, 9), p.terminal_zero, p.gamma] for p in potentials])
+             [None if p is None else [np.round(p.table, 9), p.terminal_zero, p.gamma] for p in potentials],
+             [None if a is None else [np.round(a.table, 9), a.gamma] for a in (advice or [])])
     weights_path = artifact_path("dqn_target", config_hash(*parts), "weights.pt")
     logs_path, meta_path = weights_path.with_name("episodes.npz"), weights_path.with_name("run.json")
 
@@ -353,7 +391,7 @@ def target_run(config: InvertedConfig, networks: list, mazes: np.ndarray, potent
 
     def build() -> DQNRun:
         run = train_dqn(config.target_env, config.dqn, networks, np.asarray(mazes)[:, None], potentials=potentials,
-                        seed=config.seed)
+                        seed=config.seed, advice=advice)
         with write_artifact(weights_path, parts) as tmp:
             save_stacked(tmp, run.q)
         save_npz(logs_path, {name: np.asarray(getattr(run, name)) for name in _RUN_LOGS}, key_parts=parts)
@@ -388,80 +426,28 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
     mazes = maze_seeds("target", config.seed, n)
     t0 = time.perf_counter()
     shaped, meta = target_potentials(model, config, mazes)
+    advised, advice_meta = target_advice(model, config, mazes)
     timings["potentials_s"] = time.perf_counter() - t0
 
     scratch = fresh_networks(config.size, _init_seeds(config, 0))
     transferred = networks_from_stacked(source_state, config.size)
     arm_nets = {arm: scratch for arm in ARMS} | {TRANSFER: transferred, TRANSFER_SECRET: transferred}
-    arm_pots = {SCRATCH: [None] * n, TRANSFER: [None] * n, TRANSFER_SECRET: shaped[SECRET], **shaped}
+    arm_pots = {arm: [None] * n for arm in ARMS} | {TRANSFER_SECRET: shaped[SECRET], **shaped}
+    arm_advice = {arm: [None] * n for arm in ARMS} | advised
     networks = [net for arm in ARMS for net in arm_nets[arm]]  # SeedBatchedQ copies the weights
     potentials = [p for arm in ARMS for p in arm_pots[arm]]
+    advice = [a for arm in ARMS for a in arm_advice[arm]]
     t0 = time.perf_counter()
     network_mazes = np.tile(mazes, len(ARMS))  # network a·n + i plays seed i's maze
-    run = target_run(config, networks, network_mazes, potentials)
+    run = target_run(config, networks, network_mazes, potentials, advice=advice)
     timings["target_dqn_s"] = time.perf_counter() - t0
     timings["target_dqn_trained_s"] = run.seconds  # differs from target_dqn_s when the run came from the cache
     ev = evaluate(run.q, config.target_env, network_mazes, config.dqn.test_e, config.n_eval_episodes,
-                  seed=config.seed)
+                  seed=config.seed, advice=advice)  # an advised network's policy is argmax(net + Φ)
     success, returns, test = {}, {}, {}
     for a, arm in enumerate(ARMS):
         ids = np.arange(a * n, (a + 1) * n)
         steps, success[arm], returns[arm] = step_buckets(run, ids, config.dqn.total_steps, config.curve_points)
         test[arm] = ev["success"][ids].mean(1)
     return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, source_heldout,
-                          shaped[SECRET], shaped[SECRET_EFFECT], meta, timings)
-
-
-# =============================================================================
-# Report helpers (notebook 06)
-# =============================================================================
-def _fmt(v: float | None) -> str:
-    return "never" if v is None else f"{v:,.0f}"
-
-
-def differences(result: InvertedResult) -> dict[str, dict[str, Any]]:
-    """Per :data:`COMPARISONS` entry: the baseline's steps to ``config.threshold`` over the arm's
-    (``speedup_to_threshold``; None when unbounded or undefined) and IQM success AUC, arm minus baseline
-    (``auc_difference``), each with its 95% bootstrap interval."""
-    cfg, out = result.config, {}
-    for name, (arm, baseline) in COMPARISONS.items():
-        a, b = result.curves(arm), result.curves(baseline)
-        out[name] = {"arm": arm, "baseline": baseline,
-                     "speedup_to_threshold": stats.speedup(b, a, result.steps, cfg.threshold, cfg.n_boot,
-                                                           seed=cfg.seed).as_dict(),
-                     "auc_difference": stats.iqm_difference(stats.normalised_auc(a), stats.normalised_auc(b),
-                                                            cfg.n_boot, seed=cfg.seed).as_dict()}
-    return out
-
-
-def results_json(result: InvertedResult) -> dict[str, Any]:
-    """Per-arm summaries, the steps-to-80% table rows and run metadata."""
-    out: dict[str, Any] = {arm: result.summary(arm) for arm in ARMS}
-    rows = []
-    for arm in ARMS:
-        s = out[arm]
-        st = s["steps_to_80"]
-        rows.append({
-            "scenario": result.config.scenario + " inverted",
-            "arm": arm,
-            "steps_to_80": _fmt(st["point"]),
-            "95% CI": f"[{_fmt(st['lo'])}, {_fmt(st['hi'])}]",
-            "AUC (IQM success)": f"{s['auc_success']['point']:.3f} [{s['auc_success']['lo']:.3f}, "
-                                 f"{s['auc_success']['hi']:.3f}]",
-            "test success (IQM)": f"{s['test_success']['point']:.2f} [{s['test_success']['lo']:.2f}, "
-                                  f"{s['test_success']['hi']:.2f}]",
-        })
-    out["table_rows"] = rows
-    out["target_mazes"] = [int(m) for m in result.target_mazes]
-    out["source_dqn"] = result.source_summary
-    heldout = result.source_heldout_success
-    out["source_test_success"] = {
-        **stats.iqm_interval(heldout[:, None], result.config.n_boot, seed=result.config.seed).as_dict(),
-        "per_seed": [round(float(v), 3) for v in heldout], "mazes": "held-out fresh mazes, normal controls",
-        "trained_on": result.config.source_mazes}
-    out["differences"] = differences(result)
-    out["credit_effect"] = {k: v for k, v in out["differences"].items() if k.startswith("credit_effect")}
-    out["potential_meta"] = result.potential_meta
-    out["timings_s"] = {k: round(v, 2) for k, v in result.timings.items()}
-    out["steps"] = [int(x) for x in result.steps]
-    return out
+                          shaped[SECRET], shaped[SECRET_EFFECT], meta | advice_meta, timings)

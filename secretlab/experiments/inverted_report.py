@@ -11,11 +11,64 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from secretlab import stats
 from secretlab.experiments import inverted
 
 #: Row labels of :func:`credit_under_controls`, in order.
 CREDIT_CONTROLS = ("inverted, actions taken (dqn_secret)", "inverted, effect-labelled (dqn_secret_effect)",
                    "normal controls, same mazes")
+
+
+def _fmt(v: float | None) -> str:
+    return "never" if v is None else f"{v:,.0f}"
+
+
+def differences(result: inverted.InvertedResult) -> dict[str, dict[str, Any]]:
+    """Per :data:`inverted.COMPARISONS` entry: the baseline's steps to ``config.threshold`` over the arm's
+    (``speedup_to_threshold``; None when unbounded or undefined) and IQM success AUC, arm minus baseline
+    (``auc_difference``), each with its 95% bootstrap interval."""
+    cfg, out = result.config, {}
+    for name, (arm, baseline) in inverted.COMPARISONS.items():
+        a, b = result.curves(arm), result.curves(baseline)
+        out[name] = {"arm": arm, "baseline": baseline,
+                     "speedup_to_threshold": stats.speedup(b, a, result.steps, cfg.threshold, cfg.n_boot,
+                                                           seed=cfg.seed).as_dict(),
+                     "auc_difference": stats.iqm_difference(stats.normalised_auc(a), stats.normalised_auc(b),
+                                                            cfg.n_boot, seed=cfg.seed).as_dict()}
+    return out
+
+
+def results_json(result: inverted.InvertedResult) -> dict[str, Any]:
+    """Per-arm summaries, the steps-to-80% table rows and run metadata."""
+    out: dict[str, Any] = {arm: result.summary(arm) for arm in inverted.ARMS}
+    rows = []
+    for arm in inverted.ARMS:
+        s = out[arm]
+        st = s["steps_to_80"]
+        rows.append({
+            "scenario": result.config.scenario + " inverted",
+            "arm": arm,
+            "steps_to_80": _fmt(st["point"]),
+            "95% CI": f"[{_fmt(st['lo'])}, {_fmt(st['hi'])}]",
+            "AUC (IQM success)": f"{s['auc_success']['point']:.3f} [{s['auc_success']['lo']:.3f}, "
+                                 f"{s['auc_success']['hi']:.3f}]",
+            "test success (IQM)": f"{s['test_success']['point']:.2f} [{s['test_success']['lo']:.2f}, "
+                                  f"{s['test_success']['hi']:.2f}]",
+        })
+    out["table_rows"] = rows
+    out["target_mazes"] = [int(m) for m in result.target_mazes]
+    out["source_dqn"] = result.source_summary
+    heldout = result.source_heldout_success
+    out["source_test_success"] = {
+        **stats.iqm_interval(heldout[:, None], result.config.n_boot, seed=result.config.seed).as_dict(),
+        "per_seed": [round(float(v), 3) for v in heldout], "mazes": "held-out fresh mazes, normal controls",
+        "trained_on": result.config.source_mazes}
+    out["differences"] = differences(result)
+    out["credit_effect"] = {k: v for k, v in out["differences"].items() if k.startswith("credit_effect")}
+    out["potential_meta"] = result.potential_meta
+    out["timings_s"] = {k: round(v, 2) for k, v in result.timings.items()}
+    out["steps"] = [int(x) for x in result.steps]
+    return out
 
 
 def credit_under_controls(result: inverted.InvertedResult, model: Any) -> pd.DataFrame:
@@ -123,14 +176,16 @@ CLAIMS = {"shaping_from_scratch": ("shaping benefit from scratch (AUC, SECRET - 
                                   "positive (exclusively beneficial)"),
           "weight_transfer": ("weight transfer vs scratch (AUC)", "can be negative (detrimental)"),
           "credit_effect": ("learned credit vs uniform attention, paper's φ̂ (AUC)", None),
-          "credit_effect_effect_labelled": ("learned credit vs uniform attention, effect-labelled φ̂ (AUC)", None)}
+          "credit_effect_effect_labelled": ("learned credit vs uniform attention, effect-labelled φ̂ (AUC)", None),
+          "advice_from_scratch": ("SECRET advice (extension) vs scratch (AUC)", None),
+          "credit_effect_advice": ("learned credit vs uniform attention, effect-labelled advice (AUC)", None)}
 
 
 def paper_reading(summaries: dict[str, dict[str, Any]], totals: pd.DataFrame,
                   total_steps: int) -> tuple[list[str], list[dict[str, Any]]]:
     """Does SECRET shaping help on top of each initialisation, does weight transfer hurt, and what does the
     learned credit add over uniform attention? Markdown lines and ``paper_comparison`` rows, computed from
-    ``summaries`` (:func:`inverted.results_json`: AUC differences with 95% intervals) and the credit check."""
+    ``summaries`` (:func:`results_json`: AUC differences with 95% intervals) and the credit check."""
     lines, comparison = [], []
     arms = list(inverted.ARMS)
     for name, s in summaries.items():
@@ -141,7 +196,9 @@ def paper_reading(summaries: dict[str, dict[str, Any]], totals: pd.DataFrame,
                      f"weight transfer vs scratch {d['weight_transfer']['text']}; the effect-labelled extension vs "
                      f"scratch {d['effect_shaping_from_scratch']['text']}. What the learned credit adds over uniform "
                      f"attention in the same φ̂: {d['credit_effect']['text']} (paper's arm), "
-                     f"{d['credit_effect_effect_labelled']['text']} (extension). Steps to 80%: {steps}.")
+                     f"{d['credit_effect_effect_labelled']['text']} (extension). Advice (extension) vs scratch "
+                     f"{d['advice_from_scratch']['text']}, learned vs uniform advice "
+                     f"{d['credit_effect_advice']['text']}. Steps to 80%: {steps}.")
         source = s["source_test_success"]
         comparison.append(
             {"quantity": f"{name}: source DQN greedy success on held-out fresh mazes (normal controls)",
