@@ -72,6 +72,8 @@ from minigrid.core.mission import MissionSpace
 from minigrid.core.world_object import Door, Goal, Key
 from minigrid.minigrid_env import MiniGridEnv
 
+from secretlab.envs.minigrid_view import egocentric_view, padded_encoding
+
 #: Bumped whenever the rules change, and part of every cached artifact's key.
 RULES_VERSION = 2
 N_ACTIONS = 5
@@ -199,6 +201,7 @@ class KeysDoorsEnv(MiniGridEnv):
     """MiniGrid keys/doors puzzle; see the module docstring."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
+    _padded: np.ndarray | None = None  # the grid's encoding, walled in (secretlab.envs.minigrid_view); None = stale
 
     def __init__(
         self,
@@ -238,6 +241,7 @@ class KeysDoorsEnv(MiniGridEnv):
         rng = np.random.default_rng(cfg.maze_seed) if cfg.maze_seed is not None else self.np_random
         s = cfg.room_size
         self.grid = Grid(width, height)
+        self._padded = None
         self.grid.wall_rect(0, 0, width, height)
         self.doors, self.door_positions, self.key_positions = [], [], []
         door_colours = rng.integers(0, cfg.n_colors, size=cfg.n_doors)
@@ -303,6 +307,7 @@ class KeysDoorsEnv(MiniGridEnv):
                 self.carrying = fwd_cell
                 self.carrying.cur_pos = np.array([-1, -1])
                 self.grid.set(*fwd_pos, None)
+                self._padded = None
                 picked = COLOR_NAMES.index(fwd_cell.color)
                 for keys in self.key_positions:  # the other key of this room vanishes
                     if any((x, y) == fwd_pos for x, y, _ in keys):
@@ -315,6 +320,7 @@ class KeysDoorsEnv(MiniGridEnv):
             if isinstance(fwd_cell, Door) and fwd_cell.is_locked and isinstance(self.carrying, Key) \
                     and self.carrying.color == fwd_cell.color:
                 fwd_cell.is_locked, fwd_cell.is_open = False, True
+                self._padded = None
                 self.carrying = None
                 opened = next(i for i, d in enumerate(self.doors) if d is fwd_cell)
                 self.doors_opened += 1
@@ -324,6 +330,15 @@ class KeysDoorsEnv(MiniGridEnv):
         return obs, reward, terminated, truncated, self._info(picked, opened, goal)
 
     # --------------------------------------------------------------- plumbing
+    def gen_obs(self) -> dict[str, Any]:
+        """MiniGrid's observation dict, its view computed by :func:`~secretlab.envs.minigrid_view.egocentric_view`
+        (the same image as ``MiniGridEnv.gen_obs``, several times faster; tested step by step)."""
+        if self._padded is None:
+            self._padded = padded_encoding(self.grid.encode(), VIEW)
+        carried = None if self.carrying is None else tuple(int(v) for v in self.carrying.encode())
+        image = egocentric_view(self._padded, self.agent_pos, self.agent_dir, VIEW, carried)
+        return {"image": image, "direction": self.agent_dir, "mission": self.mission}
+
     def _obs(self, minigrid_obs: dict) -> np.ndarray:
         image = minigrid_obs["image"]  # (x, y, 3), agent at (VIEW // 2, VIEW - 1)
         if not self.config.show_carried:

@@ -1,0 +1,87 @@
+"""MiniGrid's egocentric partial view, computed from an encoded grid with numpy.
+
+:meth:`minigrid.minigrid_env.MiniGridEnv.gen_obs` builds the agent's view by
+copying grid objects one by one (``Grid.slice``), rotating the copy
+``agent_dir + 1`` times (``Grid.rotate_left``), propagating visibility
+(``Grid.process_vis``) and encoding the result: ~80% of a keys/doors step.
+:func:`egocentric_view` gives the same ``(view, view, 3)`` image from the grid's
+encoding (``Grid.encode()``, kept by the env and refreshed when the grid changes)
+by fancy indexing, with the visibility sweep on Python lists.
+``tests/test_keys_doors.py`` checks it against ``gen_obs`` on every step of many
+random episodes. It covers what MiniGrid draws with ``see_through_walls=False``:
+walls and closed or locked doors hide what lies behind them, every other object
+is seen through.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from minigrid.core.constants import COLOR_TO_IDX, OBJECT_TO_IDX
+
+WALL_CODE = (OBJECT_TO_IDX["wall"], COLOR_TO_IDX["grey"], 0)
+"""What ``Grid.slice`` puts outside the grid (a grey wall)."""
+EMPTY_CODE = (OBJECT_TO_IDX["empty"], 0, 0)
+_WALL, _DOOR = OBJECT_TO_IDX["wall"], OBJECT_TO_IDX["door"]
+_DOOR_OPEN = 0  # MiniGrid's door states: 0 open, 1 closed, 2 locked
+
+
+def padded_encoding(encoding: np.ndarray, view: int) -> np.ndarray:
+    """``encoding`` (width, height, 3) surrounded by ``view`` cells of wall on every side."""
+    width, height, _ = encoding.shape
+    out = np.empty((width + 2 * view, height + 2 * view, 3), np.uint8)
+    out[:] = WALL_CODE
+    out[view:view + width, view:view + height] = encoding
+    return out
+
+
+@lru_cache(maxsize=None)
+def _view_offsets(direction: int, view: int) -> tuple[np.ndarray, np.ndarray]:
+    """(dx, dy) (view, view) int arrays: view cell [i, j] shows grid cell agent + (dx, dy).
+
+    ``MiniGridEnv.get_view_exts`` then ``rotate_left`` ``direction + 1`` times, where one
+    ``rotate_left`` maps cell [i, j] to [j, width - 1 - i], i.e. ``a.T[:, ::-1]``.
+    """
+    half = view // 2
+    top = {0: (0, -half), 1: (-half, 0), 2: (-view + 1, -half), 3: (-half, -view + 1)}[direction]
+    dx, dy = np.meshgrid(top[0] + np.arange(view), top[1] + np.arange(view), indexing="ij")
+    for _ in range(direction + 1):
+        dx, dy = dx.T[:, ::-1], dy.T[:, ::-1]
+    return np.ascontiguousarray(dx), np.ascontiguousarray(dy)
+
+
+def visibility(opaque: np.ndarray, agent: tuple[int, int]) -> np.ndarray:
+    """``Grid.process_vis``: (view, view) bool mask of the cells seen from ``agent`` = (i, j)."""
+    width, height = opaque.shape
+    blocked = opaque.tolist()
+    mask = [[False] * height for _ in range(width)]
+    mask[agent[0]][agent[1]] = True
+    for j in range(height - 1, -1, -1):
+        for i in range(width - 1):
+            if mask[i][j] and not blocked[i][j]:
+                mask[i + 1][j] = True
+                if j > 0:
+                    mask[i + 1][j - 1] = mask[i][j - 1] = True
+        for i in range(width - 1, 0, -1):
+            if mask[i][j] and not blocked[i][j]:
+                mask[i - 1][j] = True
+                if j > 0:
+                    mask[i - 1][j - 1] = mask[i][j - 1] = True
+    return np.array(mask, dtype=bool)
+
+
+def egocentric_view(padded: np.ndarray, agent_pos: tuple[int, int], agent_dir: int, view: int,
+                    carried_code: tuple[int, int, int] | None) -> np.ndarray:
+    """``MiniGridEnv.gen_obs()["image"]``: the (view, view, 3) uint8 view, indexed [i, j] as MiniGrid's.
+
+    ``padded``: :func:`padded_encoding` of the current grid; ``carried_code``: the encoding of
+    the carried object (drawn on the agent's cell, as MiniGrid does), None for empty hands.
+    """
+    dx, dy = _view_offsets(int(agent_dir), int(view))
+    cells = padded[dx + (int(agent_pos[0]) + view), dy + (int(agent_pos[1]) + view)]
+    kind = cells[..., 0]
+    opaque = (kind == _WALL) | ((kind == _DOOR) & (cells[..., 2] != _DOOR_OPEN))
+    agent = (view // 2, view - 1)
+    image = np.where(visibility(opaque, agent)[..., None], cells, np.uint8(0))
+    image[agent] = EMPTY_CODE if carried_code is None else carried_code
+    return image
