@@ -233,17 +233,19 @@ def collect(config: CollectConfig, policy=None, batch_size: int = 256) -> KeysDo
                 feats = torch.as_tensor(agent_features(obs, carrying, env_cfg.n_colors))
                 dist = policy.get_distribution(feats).distribution  # torch Categorical
                 actions = torch.multinomial(dist.probs, 1, generator=gen)[:, 0].numpy()
+            views = model_view(obs, env_cfg.n_colors)  # the whole batch's model inputs in one call
             for j in np.flatnonzero(alive):
-                alive[j] = _record_step(out, rows[j], t, envs[j], obs, j, int(actions[j]), env_cfg.n_colors)
+                alive[j] = _record_step(out, rows[j], t, envs[j], obs, views, j, int(actions[j]))
             if not alive.any():
                 break
     return KeysDoorsDataset(config, **out)
 
 
-def _record_step(out: dict[str, np.ndarray], row: int, t: int, env: KeysDoorsEnv, obs: np.ndarray, j: int,
-                 action: int, n_colors: int) -> bool:
-    """Step ``env`` with ``action``, write step ``t`` of trajectory ``row``; False once the episode ended."""
-    out["obs"][row, t] = model_view(obs[j], n_colors)
+def _record_step(out: dict[str, np.ndarray], row: int, t: int, env: KeysDoorsEnv, obs: np.ndarray,
+                 views: np.ndarray, j: int, action: int) -> bool:
+    """Step ``env`` with ``action``, write step ``t`` of trajectory ``row`` (``views[j]``: its model view of
+    ``obs[j]``); False once the episode ended."""
+    out["obs"][row, t] = views[j]
     o, r, term, trunc, info = env.step(action)
     out["actions"][row, t] = action
     out["rewards"][row, t] = r
