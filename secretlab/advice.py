@@ -31,15 +31,16 @@ What a Gymnasium wrapper can and cannot do
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
-from secretlab.validation import check_choice, check_int
-from secretlab.shaping import (ACTION_LABELS, CreditRowsLike, MazeTable, Signs, effect_actions, first_trajectories,
-                               redistributed_return, target_dataset)
+from secretlab.validation import check_int
+from secretlab.data.target import target_dataset
+from secretlab.shaping import (CreditRowsLike, MazeTable, Signs, check_model_reads, first_trajectories,
+                               labelled_credit_rows, redistributed_return)
 
 
 def advice_from_credit(states: np.ndarray, actions: np.ndarray, rewards: np.ndarray, rows: CreditRowsLike,
@@ -116,7 +117,8 @@ def advice_from_rows(rows: CreditRowsLike, dataset: Any, env: TriggersConfig, ma
 
 def secret_advice(model: Any, env: TriggersConfig, maze_seed: int, n_trajectories: int, gamma: float,
                   seed: int = 0, *, source: str = "secret_sparse", signs: Signs = "positive",
-                  threshold: float = 0.2, dataset: Any = None, action_labels: str = "taken") -> Advice:
+                  threshold: float = 0.2, dataset: Any = None, action_labels: str = "taken",
+                  model_rows: Any = None) -> Advice:
     """Φ(s, a) from SECRET's credit on ``n_trajectories`` random-policy episodes in one target maze.
 
     The advice counterpart of :func:`secretlab.shaping.secret_potential`: the cached
@@ -126,12 +128,13 @@ def secret_advice(model: Any, env: TriggersConfig, maze_seed: int, n_trajectorie
     dropped, see :mod:`secretlab.credit_controls`; ``"secret"`` keeps them all).
     ``action_labels="effect"`` feeds the model :func:`secretlab.shaping.effect_actions` (as
     ``secret_potential`` does); the table stays keyed by the actions TAKEN, the ones the agent chooses.
+    ``model_rows``: as in ``secret_potential`` (the rows of :func:`secretlab.shaping.labelled_credit_rows`).
     """
     from secretlab.credit_controls import control_rows
-    from secretlab.credit import sorted_credit_rows
 
-    check_choice("action_labels", action_labels, ACTION_LABELS)
+    check_model_reads(model, env)
     dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
-    seen = dataset if action_labels == "taken" else replace(dataset, actions=effect_actions(dataset))
-    rows = control_rows(source, sorted_credit_rows(model, seen), dataset, seed=seed, threshold=threshold)
+    if model_rows is None:
+        model_rows = labelled_credit_rows(model, env, dataset, action_labels)
+    rows = control_rows(source, model_rows, dataset, seed=seed, threshold=threshold)
     return advice_from_rows(rows, dataset, env, int(maze_seed), gamma, signs=signs, source=source)

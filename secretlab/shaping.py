@@ -49,9 +49,10 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from secretlab.envs.triggers import (ACTION_DELTAS, CROP, CROP_CHANNELS, N_ACTIONS, Layout, TriggersConfig,
+from secretlab.envs.triggers import (CROP, CROP_CHANNELS, N_ACTIONS, Layout, TriggersConfig,
                                      sample_layout)
 from secretlab.validation import check_choice, check_int
+from secretlab.data.target import effect_actions, target_dataset  # noqa: F401  (effect_actions: re-exported)
 
 Normalise = Literal["trajectories", "visits"]
 Pairs = Literal["step", "pair"]
@@ -383,6 +384,7 @@ def secret_potential(
     dataset: Any = None,
     action_labels: ActionLabels = "taken",
     credit: str = "secret",
+    model_rows: Any = None,
 ) -> Potential:
     """φ̂ from SECRET's credit on ``n_trajectories`` random-policy episodes in one target maze.
 
@@ -395,23 +397,22 @@ def secret_potential(
     :func:`effect_actions` instead of the actions taken, for targets whose
     controls differ from the source's; states and rewards are unchanged. ``credit`` (``"secret"``: the model's
     attention) swaps the rows for a control's, e.g. ``"uniform"``: the same predictions, attention spread evenly.
+    ``model_rows``: the model's rows on these episodes from :func:`labelled_credit_rows`, when several potentials
+    share one inference (then ``action_labels``, ``tolerance`` and ``batch_size`` were applied there).
 
     Before collecting, a model with a ModelConfig must read ``env`` (crop shape, horizon: see
     ``ModelConfig.check_reads``). φ̂ ≡ 0 (no correct non-zero prediction) gives a RuntimeWarning.
     """
-    from secretlab.credit import sorted_credit_rows  # imported here: they pull in torch
     from secretlab.credit_controls import CREDIT_SOURCES, control_rows
 
-    check_choice("action_labels", action_labels, ACTION_LABELS)
     check_choice("credit", credit, CREDIT_SOURCES)
     gamma = check_gamma(gamma)
-    check_reads = getattr(getattr(getattr(model, "model", model), "config", None), "check_reads", None)
-    if check_reads is not None:  # a RewardModel (stand-in models carry no ModelConfig)
-        check_reads((len(CROP_CHANNELS), CROP, CROP), env.horizon, f"env {env}", N_ACTIONS - 1)
+    check_model_reads(model, env)
     dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
-    seen = dataset if action_labels == "taken" else replace(dataset, actions=effect_actions(dataset))
-    rows = control_rows(credit, sorted_credit_rows(model, seen, batch_size=batch_size, tolerance=tolerance), dataset,
-                        seed=seed)
+    if model_rows is None:
+        model_rows = labelled_credit_rows(model, env, dataset, action_labels, batch_size=batch_size,
+                                          tolerance=tolerance)
+    rows = control_rows(credit, model_rows, dataset, seed=seed)
     potential = potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
                                     signs=signs, forward=forward, terminal_zero=terminal_zero, source=credit)
     if not potential.table.any():  # a legitimate measurement, but one that shapes nothing: say so
@@ -421,36 +422,24 @@ def secret_potential(
     return potential
 
 
-def target_dataset(env: TriggersConfig, maze_seed: int, n_trajectories: int, seed: int = 0,
-                   dataset: Any = None) -> Any:
-    """The first ``n_trajectories`` random-policy episodes of one target maze: ``dataset``'s, or the cached
-    ``DatasetConfig(env, n_trajectories, seed, split="target", fixed_maze_seed=maze_seed)``."""
-    from secretlab.data import DatasetConfig, load_or_collect
-
-    # checked before anything is collected (int() made maze 1.7 maze 1)
-    check_int("maze_seed", maze_seed, minimum=0)
-    check_int("n_trajectories (|D|)", n_trajectories, minimum=1)
-    if dataset is None:
-        dataset = load_or_collect(DatasetConfig(env, int(n_trajectories), seed, split="target",
-                                                fixed_maze_seed=int(maze_seed)))
-    elif dataset.n < n_trajectories:
-        raise ValueError(f"dataset has {dataset.n} trajectories, fewer than n_trajectories={n_trajectories}")
-    return dataset.subset(slice(0, int(n_trajectories)))
+def check_model_reads(model: Any, env: TriggersConfig) -> None:
+    """A reward model with a ModelConfig must read ``env``'s crops and horizon (``ModelConfig.check_reads``);
+    stand-in models carry no config and pass."""
+    check_reads = getattr(getattr(getattr(model, "model", model), "config", None), "check_reads", None)
+    if check_reads is not None:
+        check_reads((len(CROP_CHANNELS), CROP, CROP), env.horizon, f"env {env}", N_ACTIONS - 1)
 
 
-def effect_actions(dataset: Any) -> np.ndarray:
-    """(N, T) the action that, with NORMAL controls, makes each step's observed move; -1 on padding.
+def labelled_credit_rows(model: Any, env: TriggersConfig, dataset: Any, action_labels: ActionLabels = "taken", *,
+                         batch_size: int = 256, tolerance: int = 0) -> Any:
+    """The frozen ``model``'s sorted credit rows on ``dataset``, fed the actions ``action_labels`` names (``"effect"``:
+    :func:`effect_actions`). One inference for every potential and advice built from it (``model_rows``)."""
+    from secretlab.credit import sorted_credit_rows  # imported here: they pull in torch
 
-    A move one cell up/right/down/left gets 0/1/2/3 whatever was pressed; a step into the border keeps the action
-    taken. Under inverted controls this undoes the inversion from the logged states alone."""
-    actions = np.asarray(dataset.actions)
-    cells = np.asarray(dataset.agent_cells)
-    step = cells[:, 1:] - cells[:, :-1]  # (N, T, 2) (drow, dcol)
-    out = actions.copy()
-    for action, (dr, dc) in enumerate(ACTION_DELTAS):
-        moved = (step[..., 0] == dr) & (step[..., 1] == dc) & (actions >= 0)
-        out[moved] = action
-    return out
+    check_choice("action_labels", action_labels, ACTION_LABELS)
+    check_model_reads(model, env)
+    seen = dataset if action_labels == "taken" else replace(dataset, actions=effect_actions(dataset))
+    return sorted_credit_rows(model, seen, batch_size=batch_size, tolerance=tolerance)
 
 
 def first_trajectories(rows: CreditRowsLike, dataset: Any, maze_seed: int,

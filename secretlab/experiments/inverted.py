@@ -311,50 +311,48 @@ SHAPED_ARMS = {SECRET: ("taken", "secret"), SECRET_EFFECT: ("effect", "secret"),
                SECRET_UNIFORM: ("taken", "uniform"), SECRET_EFFECT_UNIFORM: ("effect", "uniform")}
 
 
-def target_potentials(model: Any, config: InvertedConfig, mazes: np.ndarray
-                      ) -> tuple[dict[str, list], dict[str, Any]]:
-    """SECRET potentials of every inverted target maze (random-policy |D| there), per shaped arm.
-
-    Returns ({arm: potentials} for the arms of :data:`SHAPED_ARMS`, meta). The paper's arms read the actions
-    taken, the effect arms :func:`secretlab.shaping.effect_actions`; the uniform arms spread each row's
-    attention evenly. All use the same |D| episodes.
-    """
-    from secretlab.shaping import secret_potential
-
-    def potentials(action_labels: str, credit: str) -> list:
-        return [secret_potential(model, config.target_env, int(m), config.n_target_trajectories, config.dqn.gamma,
-                                 seed=config.seed, action_labels=action_labels, credit=credit) for m in mazes]
-
-    out = {arm: potentials(labels, credit) for arm, (labels, credit) in SHAPED_ARMS.items()}
-    meta: dict[str, Any] = {"n_target_trajectories": config.n_target_trajectories}
-    for prefix, arm in (("", SECRET), ("effect_", SECRET_EFFECT), ("uniform_", SECRET_UNIFORM),
-                        ("effect_uniform_", SECRET_EFFECT_UNIFORM)):
-        group = out[arm]
-        meta.update({f"{prefix}mean_abs_phi": [round(float(np.abs(p.table).mean()), 5) for p in group],
-                     f"{prefix}max_phi": [round(float(p.table.max()), 4) for p in group],
-                     f"{prefix}n_reward_rows": [int(p.meta["n_rows"]) for p in group],
-                     f"{prefix}n_correct_rows": [int(p.meta["n_correct_rows"]) for p in group]})
-    return out, meta
-
-
 #: The advised scratch arms: (action labels the model reads, credit source of the rows).
 ADVISED_ARMS = {ADVICE_EFFECT: ("effect", "secret_sparse"), ADVICE_EFFECT_UNIFORM: ("effect", "uniform")}
 
 
-def target_advice(model: Any, config: InvertedConfig, mazes: np.ndarray) -> tuple[dict[str, list], dict[str, Any]]:
-    """SECRET advice Φ(s, a) of every inverted target maze, per arm of :data:`ADVISED_ARMS` (the same |D| episodes
-    as :func:`target_potentials`), and its meta (non-zero pairs, correct +1 rows)."""
-    from secretlab.advice import secret_advice
+def target_shaping(model: Any, config: InvertedConfig, mazes: np.ndarray
+                   ) -> tuple[dict[str, list], dict[str, list], dict[str, Any]]:
+    """SECRET potentials and advice of every inverted target maze (random-policy |D| there), per shaped arm.
 
-    out = {arm: [secret_advice(model, config.target_env, int(m), config.n_target_trajectories, config.dqn.gamma,
-                               seed=config.seed, source=source, action_labels=labels) for m in mazes]
-           for arm, (labels, source) in ADVISED_ARMS.items()}
-    meta: dict[str, Any] = {}
+    Returns ({arm: potentials} for :data:`SHAPED_ARMS`, {arm: advice} for :data:`ADVISED_ARMS`, meta). The
+    paper's arms read the actions taken, the effect arms :func:`secretlab.shaping.effect_actions`; the uniform
+    arms spread each row's attention evenly. All use the same |D| episodes, and the model reads them once per
+    labelling (every arm's rows are derived from those two inferences).
+    """
+    from secretlab.advice import secret_advice
+    from secretlab.data.target import target_dataset
+    from secretlab.shaping import labelled_credit_rows, secret_potential
+
+    env, n_d, gamma, seed = config.target_env, config.n_target_trajectories, config.dqn.gamma, config.seed
+    potentials: dict[str, list] = {arm: [] for arm in SHAPED_ARMS}
+    advice: dict[str, list] = {arm: [] for arm in ADVISED_ARMS}
+    for maze in (int(m) for m in mazes):
+        dataset = target_dataset(env, maze, n_d, seed)
+        rows = {labels: labelled_credit_rows(model, env, dataset, labels) for labels in ("taken", "effect")}
+        for arm, (labels, credit) in SHAPED_ARMS.items():
+            potentials[arm].append(secret_potential(model, env, maze, n_d, gamma, seed=seed, dataset=dataset,
+                                                    credit=credit, model_rows=rows[labels]))
+        for arm, (labels, source) in ADVISED_ARMS.items():
+            advice[arm].append(secret_advice(model, env, maze, n_d, gamma, seed=seed, dataset=dataset,
+                                             source=source, model_rows=rows[labels]))
+    meta: dict[str, Any] = {"n_target_trajectories": n_d}
+    for prefix, arm in (("", SECRET), ("effect_", SECRET_EFFECT), ("uniform_", SECRET_UNIFORM),
+                        ("effect_uniform_", SECRET_EFFECT_UNIFORM)):
+        group = potentials[arm]
+        meta.update({f"{prefix}mean_abs_phi": [round(float(np.abs(p.table).mean()), 5) for p in group],
+                     f"{prefix}max_phi": [round(float(p.table.max()), 4) for p in group],
+                     f"{prefix}n_reward_rows": [int(p.meta["n_rows"]) for p in group],
+                     f"{prefix}n_correct_rows": [int(p.meta["n_correct_rows"]) for p in group]})
     for prefix, arm in (("advice_", ADVICE_EFFECT), ("advice_uniform_", ADVICE_EFFECT_UNIFORM)):
-        meta.update({f"{prefix}pairs_with_phi": [a.n_nonzero for a in out[arm]],
-                     f"{prefix}max_phi": [round(float(a.table.max()), 4) for a in out[arm]],
-                     f"{prefix}n_correct_rows": [int(a.meta["n_correct_rows"]) for a in out[arm]]})
-    return out, meta
+        meta.update({f"{prefix}pairs_with_phi": [a.n_nonzero for a in advice[arm]],
+                     f"{prefix}max_phi": [round(float(a.table.max()), 4) for a in advice[arm]],
+                     f"{prefix}n_correct_rows": [int(a.meta["n_correct_rows"]) for a in advice[arm]]})
+    return potentials, advice, meta
 
 
 _RUN_LOGS = ("episode_network", "episode_end_step", "episode_return", "episode_success", "episode_length")
@@ -425,8 +423,7 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
 
     mazes = maze_seeds("target", config.seed, n)
     t0 = time.perf_counter()
-    shaped, meta = target_potentials(model, config, mazes)
-    advised, advice_meta = target_advice(model, config, mazes)
+    shaped, advised, meta = target_shaping(model, config, mazes)
     timings["potentials_s"] = time.perf_counter() - t0
 
     scratch = fresh_networks(config.size, _init_seeds(config, 0))
@@ -450,4 +447,4 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
         steps, success[arm], returns[arm] = step_buckets(run, ids, config.dqn.total_steps, config.curve_points)
         test[arm] = ev["success"][ids].mean(1)
     return InvertedResult(config, mazes, run, steps, success, returns, test, source_summary, source_heldout,
-                          shaped[SECRET], shaped[SECRET_EFFECT], meta | advice_meta, timings)
+                          shaped[SECRET], shaped[SECRET_EFFECT], meta, timings)
