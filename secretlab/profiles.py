@@ -212,6 +212,8 @@ class InvertedProfile:
     buffer_size: int = 1_000_000
     """paper: capped at 100k per network (40 networks × 1e6 × 2 grids would need 15 GB of RAM)."""
     gamma: float = 0.9
+    observation: str = "grid"
+    """What every DQN reads: "grid" (the paper's full grid) or "egocentric" (it re-centred on the agent)."""
     curve_points: int = 16
     n_boot: int = 2000
     n_boot_curves: int = 500

@@ -114,7 +114,7 @@ def test_linear_schedule_by_hand():
 
 # ----------------------------------------------------------------- replay
 def test_replay_buffers_are_per_network_and_wrap():
-    buf = ReplayBuffers(2, capacity=3, grid_size=5)
+    buf = ReplayBuffers(2, capacity=3, side=5)
     for t in range(5):
         obs = np.full((2, 3, 5, 5), t, np.uint8)
         buf.add(obs, np.array([t % 4, (t + 1) % 4]), np.array([t, -t]), obs, np.array([False, True]))

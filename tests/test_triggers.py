@@ -109,6 +109,7 @@ def test_batched_engine_matches_gymnasium_env(cfg):
             assert step.activated[k] == info["activated"] and step.state[k] == info["state"]
             assert tuple(batched.agent[k]) == info["agent"]
             np.testing.assert_array_equal(batched.observe("grid")[k], env.unwrapped.full_grid())
+            np.testing.assert_array_equal(batched.observe("egocentric")[k], env.unwrapped.full_grid("egocentric"))
             done[k] = term or trunc
         if done.all():
             break

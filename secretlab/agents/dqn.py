@@ -36,14 +36,15 @@ import torch.nn.functional as F
 
 # The network and its seed-batched form live in dqn_networks; re-exported here, the one DQN entry point.
 from secretlab.agents.dqn_networks import (  # noqa: F401
-    QNetwork, SeedBatchedQ, batched_forward, check_compatible, feature_size, fresh_networks, load_stacked,
+    OBSERVATIONS, QNetwork, SeedBatchedQ, batched_forward, check_compatible, feature_size, fresh_networks, input_side,
+    load_stacked,
     networks_from_stacked, save_stacked,
 )
 from secretlab.determinism import torch_threads
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
 from secretlab.progress import progress_bar
-from secretlab.validation import check_int
+from secretlab.validation import check_choice, check_int
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class DQNConfig:
     """ε of evaluation episodes (paper: 0.001)."""
     huber_delta: float = 1.0
     """Huber (smooth-L1) loss threshold on the TD error."""
+    observation: str = "grid"
+    """What the network reads: "grid" (the paper's full grid) or "egocentric" (it re-centred on the agent)."""
 
     def __post_init__(self) -> None:
         for name in ("total_steps", "buffer_size", "target_update_interval", "batch_size", "train_frequency",
@@ -96,6 +99,7 @@ class DQNConfig:
             raise ValueError(f"gamma must be in [0, 1), got {self.gamma!r}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}")
+        check_choice("observation", self.observation, OBSERVATIONS)
 
 
 # =====================================================================================
@@ -134,15 +138,16 @@ def td_loss(q_online: torch.Tensor, q_target_next: torch.Tensor, actions: torch.
 class ReplayBuffers:
     """One preallocated replay buffer per network, all filled in lock-step.
 
-    Tensors: ``obs`` / ``next_obs`` (S, capacity, 3, size, size) uint8; ``actions``
+    Tensors: ``obs`` / ``next_obs`` (S, capacity, 3, side, side) uint8 (``side``: the network's input,
+    :func:`input_side`); ``actions``
     (S, capacity) int64; ``rewards`` (S, capacity) float32 (the TRAINING reward,
     shaped if the network is shaped); ``terminated`` (S, capacity) bool. With
     ``state_keys=True`` also ``states`` / ``next_states`` (S, capacity) int64, the
     true-state keys that advice Φ(s, ·) is looked up by.
     """
 
-    def __init__(self, n_networks: int, capacity: int, grid_size: int, state_keys: bool = False) -> None:
-        shape = (n_networks, capacity, 3, grid_size, grid_size)
+    def __init__(self, n_networks: int, capacity: int, side: int, state_keys: bool = False) -> None:
+        shape = (n_networks, capacity, 3, side, side)
         self.obs = torch.zeros(shape, dtype=torch.uint8)
         self.next_obs = torch.zeros(shape, dtype=torch.uint8)
         self.actions = torch.zeros((n_networks, capacity), dtype=torch.int64)
@@ -353,14 +358,18 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
     if networks[0].grid_size != env_config.size:
         raise ValueError(f"networks are built for {networks[0].grid_size}×{networks[0].grid_size} grids but "
                          f"env_config.size={env_config.size}")
+    if networks[0].observation != cfg.observation:
+        raise ValueError(f"networks read the {networks[0].observation!r} view but cfg.observation="
+                         f"{cfg.observation!r}: build them with fresh_networks(..., observation=cfg.observation)")
     shaping = None if potentials is None else StackedShaping(potentials, env_config, maze_seeds, cfg.gamma)
     advised = _stacked_advice(advice, potentials, env_config, maze_seeds, cfg.gamma)
     rng = np.random.default_rng(seed)
     q = SeedBatchedQ(networks, device)
     target_params = q.detached_copy()
     optimizer = make_optimizer(q, cfg)
-    buffers = ReplayBuffers(S, min(cfg.buffer_size, cfg.total_steps), env_config.size, state_keys=advised is not None)
-    env = BatchedTriggers(env_config, S, obs_mode="grid")
+    buffers = ReplayBuffers(S, min(cfg.buffer_size, cfg.total_steps), input_side(env_config.size, cfg.observation),
+                            state_keys=advised is not None)
+    env = BatchedTriggers(env_config, S, obs_mode=cfg.observation)
 
     def draw_mazes(mask: np.ndarray) -> np.ndarray:
         rows = np.flatnonzero(mask)
@@ -439,7 +448,7 @@ def _evaluate(q: SeedBatchedQ, env_config: TriggersConfig, maze_seeds: np.ndarra
     maze_seeds = np.asarray(maze_seeds, dtype=np.int64).reshape(S)
     advised = _stacked_advice(advice, None, env_config, maze_seeds[:, None], None)  # γ: the training's
     rng = np.random.default_rng(seed)
-    env = BatchedTriggers(env_config, S, obs_mode="grid")
+    env = BatchedTriggers(env_config, S, obs_mode=q.observation)
     returns = np.zeros((S, n_episodes))
     activations = np.zeros((S, n_episodes), np.int64)
     for e in range(n_episodes):

@@ -15,26 +15,40 @@ from torch import nn
 from torch.func import stack_module_state
 
 from secretlab.envs.triggers import N_ACTIONS
+from secretlab.validation import check_choice
+
+
+#: What a Q-network reads: the paper's full grid, or the same grid re-centred on the agent (an extension,
+#: :func:`secretlab.envs.triggers.egocentric_grid`); both have 3 channels.
+OBSERVATIONS = ("grid", "egocentric")
+
+
+def input_side(grid_size: int, observation: str = "grid") -> int:
+    """Side of the network's input for a ``grid_size`` maze: the grid, or 2·size − 1 for the egocentric view."""
+    check_choice("observation", observation, OBSERVATIONS)
+    return int(grid_size) if observation == "grid" else 2 * int(grid_size) - 1
 
 
 class QNetwork(nn.Module):
     """The paper's small DQN: conv 8 (3×3, stride 2) → conv 16 (3×3) → conv 16 (3×3) → FC 64 → |A|.
 
-    Input: ``(B, 3, size, size)`` full grids (channels agent, trigger, prize; uint8 or
-    float in {0, 1}). Output: ``(B, n_actions)`` Q-values. Every conv has padding 1,
-    so an 8×8 grid gives 16·4·4 = 256 features and a 12×12 grid 16·6·6 = 576: the
-    FC layer's shape records the grid size, which is why weights cannot move
-    between sizes (:func:`check_compatible`).
+    Input: ``(B, 3, side, side)`` views of a ``grid_size`` maze (uint8 or float in {0, 1}):
+    the full grid (``observation="grid"``, channels agent, trigger, prize; side = size) or
+    the egocentric grid (channels inside, trigger, prize; side = 2·size − 1). Output:
+    ``(B, n_actions)`` Q-values. Every conv has padding 1, so an 8×8 grid gives 16·4·4 =
+    256 features and a 12×12 grid 16·6·6 = 576: the FC layer's shape records the input
+    size, which is why weights cannot move between sizes or views (:func:`check_compatible`).
     """
 
-    def __init__(self, grid_size: int = 8, n_actions: int = N_ACTIONS) -> None:
+    def __init__(self, grid_size: int = 8, n_actions: int = N_ACTIONS, observation: str = "grid") -> None:
         super().__init__()
         self.grid_size = int(grid_size)
         self.n_actions = int(n_actions)
+        self.observation = observation
         self.conv1 = nn.Conv2d(3, 8, 3, stride=2, padding=1)
         self.conv2 = nn.Conv2d(8, 16, 3, stride=1, padding=1)
         self.conv3 = nn.Conv2d(16, 16, 3, stride=1, padding=1)
-        self.fc = nn.Linear(feature_size(grid_size), 64)
+        self.fc = nn.Linear(feature_size(input_side(grid_size, observation)), 64)
         self.head = nn.Linear(64, n_actions)
 
     def forward(self, grid: torch.Tensor) -> torch.Tensor:
@@ -65,10 +79,10 @@ class SeedBatchedQ:
     def __init__(self, networks: Sequence[QNetwork], device: str | torch.device = "cpu") -> None:
         if len(networks) < 1:
             raise ValueError("networks must hold at least one QNetwork")
-        sizes = {(n.grid_size, n.n_actions) for n in networks}
+        sizes = {(n.grid_size, n.n_actions, n.observation) for n in networks}
         if len(sizes) != 1:
-            raise ValueError(f"all networks must share grid_size and n_actions, got {sorted(sizes)}")
-        self.grid_size, self.n_actions = sizes.pop()
+            raise ValueError(f"all networks must share grid_size, n_actions and observation, got {sorted(sizes)}")
+        self.grid_size, self.n_actions, self.observation = sizes.pop()
         self.device = torch.device(device)
         params, _ = stack_module_state([n.to(self.device) for n in networks])
         self.params = {k: nn.Parameter(v.detach().clone()) for k, v in params.items()}
@@ -89,7 +103,7 @@ class SeedBatchedQ:
         return {k: v[i].detach().clone() for k, v in self.params.items()}
 
     def network(self, i: int) -> QNetwork:
-        net = QNetwork(self.grid_size, self.n_actions)
+        net = QNetwork(self.grid_size, self.n_actions, self.observation)
         net.load_state_dict(self.state_dict_of(i))
         return net
 
@@ -116,33 +130,34 @@ def batched_forward(params: dict[str, torch.Tensor], obs: torch.Tensor) -> torch
     return torch.baddbmm(params["head.bias"][:, None], h, params["head.weight"].transpose(1, 2))
 
 
-def fresh_networks(grid_size: int, seeds: Sequence[int]) -> list[QNetwork]:
+def fresh_networks(grid_size: int, seeds: Sequence[int], observation: str = "grid") -> list[QNetwork]:
     """One freshly initialised :class:`QNetwork` per seed (PyTorch's default init, seeded)."""
     nets = []
     for s in seeds:
         torch.manual_seed(int(s))
-        nets.append(QNetwork(grid_size))
+        nets.append(QNetwork(grid_size, observation=observation))
     return nets
 
 
 def networks_from_stacked(state: dict[str, torch.Tensor], grid_size: int,
-                          pick: Sequence[int] | None = None, source: str = "source checkpoint") -> list[QNetwork]:
-    """Unstack a checkpoint into :class:`QNetwork` s for ``grid_size`` grids (rows ``pick``)."""
-    check_compatible(state, grid_size, source=source)
+                          pick: Sequence[int] | None = None, source: str = "source checkpoint",
+                          observation: str = "grid") -> list[QNetwork]:
+    """Unstack a checkpoint into :class:`QNetwork` s for ``grid_size`` grids seen as ``observation`` (rows ``pick``)."""
+    check_compatible(state, grid_size, source=source, observation=observation)
     n = next(iter(state.values())).shape[0]
     rows = range(n) if pick is None else pick
     nets = []
     for i in rows:
-        net = QNetwork(grid_size)
+        net = QNetwork(grid_size, observation=observation)
         net.load_state_dict({k: v[int(i)] for k, v in state.items()})
         nets.append(net)
     return nets
 
 
 def check_compatible(stacked_state: dict[str, torch.Tensor], grid_size: int,
-                     source: str = "source checkpoint") -> None:
-    """Raise a ValueError unless stacked weights ``(S, ...)`` fit a ``grid_size`` Q-network."""
-    expected = {k: tuple(v.shape) for k, v in QNetwork(grid_size).state_dict().items()}
+                     source: str = "source checkpoint", observation: str = "grid") -> None:
+    """Raise a ValueError unless stacked weights ``(S, ...)`` fit a ``grid_size`` Q-network reading ``observation``."""
+    expected = {k: tuple(v.shape) for k, v in QNetwork(grid_size, observation=observation).state_dict().items()}
     got = {k: tuple(v.shape[1:]) for k, v in stacked_state.items()}
     if set(got) != set(expected):
         raise ValueError(f"{source} is not a QNetwork: parameters {sorted(got)}, expected {sorted(expected)}")
@@ -152,13 +167,13 @@ def check_compatible(stacked_state: dict[str, torch.Tensor], grid_size: int,
             hint = f" (trained on {' or '.join(f'{s}×{s}' for s in sizes)} grids)" if sizes else ""
             raise ValueError(
                 f"{source} does not fit the target observation: {name} has shape {got[name]}{hint}, "
-                f"but a Q-network for {grid_size}×{grid_size} grids needs {shape}; weight transfer "
-                f"needs the same grid size (the SECRET shaping does not)"
+                f"but a Q-network for {grid_size}×{grid_size} grids ({observation} view) needs {shape}; weight "
+                f"transfer needs the same grid size and view (the SECRET shaping does not)"
             )
 
 
 def _grid_sizes_of(n_features: int) -> list[int]:
-    """Grid sizes whose conv features have ``n_features`` (7 and 8 both give 256)."""
+    """Input sides whose conv features have ``n_features`` (7 and 8 both give 256)."""
     return [size for size in range(3, 257) if feature_size(size) == n_features]
 
 

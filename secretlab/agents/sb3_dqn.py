@@ -7,25 +7,27 @@ import torch
 from torch import nn
 
 from secretlab.agents.dqn import DQNConfig
-from secretlab.agents.dqn_networks import QNetwork
+from secretlab.agents.dqn_networks import QNetwork, input_side
 
 
-def full_grid_env(env):
+def full_grid_env(env, observation: str = "grid"):
     """Wrap a ``secretlab/Triggers-v0`` env (possibly shaped) so it observes the full grid.
 
     The contract env observes the 3×3 crop; DQN sees the whole maze (docs/design.md §2), given
-    by ``env.unwrapped.full_grid()`` as (3, size, size) uint8 in {0, 1}.
+    by ``env.unwrapped.full_grid()`` as (3, size, size) uint8 in {0, 1}; ``observation="egocentric"``
+    gives it re-centred on the agent, (3, 2·size − 1, 2·size − 1), as ``DQNConfig.observation`` does.
     """
     import gymnasium as gym
+
+    side = input_side(env.unwrapped.config.size, observation)
 
     class FullGridObservation(gym.ObservationWrapper):
         def __init__(self, inner):
             super().__init__(inner)
-            size = inner.unwrapped.config.size
-            self.observation_space = gym.spaces.Box(0, 1, shape=(3, size, size), dtype=np.uint8)
+            self.observation_space = gym.spaces.Box(0, 1, shape=(3, side, side), dtype=np.uint8)
 
-        def observation(self, observation):
-            return self.env.unwrapped.full_grid()
+        def observation(self, _):
+            return self.env.unwrapped.full_grid(observation)
 
     return FullGridObservation(env)
 

@@ -20,13 +20,15 @@ from secretlab.envs.triggers import (
     Layout,
     TriggersConfig,
     crop,
+    egocentric_grid,
     encode_state,
     full_grid,
     move,
     sample_layouts,
 )
 
-ObsMode = Literal["crop", "grid", "none"]
+ObsMode = Literal["crop", "grid", "egocentric", "none"]
+OBS_MODES = ("crop", "grid", "egocentric", "none")
 
 
 @dataclass
@@ -58,13 +60,14 @@ class BatchedTriggers:
         Batch size B.
     obs_mode:
         What ``reset``/``step`` return as observation: ``"crop"`` (the SECRET
-        3×3 view), ``"grid"`` (the full maze, for DQN) or ``"none"`` (tabular
-        agents only need ``state``; skipping the crop is faster).
+        3×3 view), ``"grid"`` (the full maze, for DQN), ``"egocentric"`` (the full
+        maze re-centred on the agent, :func:`~secretlab.envs.triggers.egocentric_grid`)
+        or ``"none"`` (tabular agents only need ``state``; skipping the crop is faster).
     """
 
     def __init__(self, config: TriggersConfig, n_envs: int, obs_mode: ObsMode = "crop") -> None:
-        if obs_mode not in ("crop", "grid", "none"):
-            raise ValueError(f"obs_mode must be 'crop', 'grid' or 'none', got {obs_mode!r}")
+        if obs_mode not in OBS_MODES:
+            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
         if int(n_envs) < 1:
             raise ValueError(f"n_envs must be >= 1, got {n_envs}")
         self.config = config
@@ -148,5 +151,5 @@ class BatchedTriggers:
         mode = self.obs_mode if mode is None else mode
         if mode == "none":
             return None
-        fn = crop if mode == "crop" else full_grid
+        fn = {"crop": crop, "grid": full_grid, "egocentric": egocentric_grid}[mode]
         return fn(self.agent, self.triggers, self.triggers_alive, self.prizes, self.prizes_alive, self.config.size)

@@ -299,6 +299,33 @@ def full_grid(
     return out
 
 
+def egocentric_grid(
+    agent: np.ndarray,
+    triggers: np.ndarray,
+    triggers_alive: np.ndarray,
+    prizes: np.ndarray,
+    prizes_alive: np.ndarray,
+    size: int,
+) -> np.ndarray:
+    """The whole maze re-centred on the agent: (B, 3, 2·size − 1, 2·size − 1) uint8.
+
+    Channels: inside the grid, trigger, prize. The agent is always the centre cell
+    (size − 1, size − 1), so it needs no channel, and "the trigger is two cells up" is the
+    same input pattern wherever the agent stands (an extension for DQN: the full grid of
+    :func:`full_grid` is the paper's input).
+    """
+    batch, side = agent.shape[0], 2 * size - 1
+    out = np.zeros((batch, 3, side, side), dtype=np.uint8)
+    offset = size - 1 - agent  # (B, 2): grid cell (r, c) lands on (r + offset_r, c + offset_c)
+    rows = offset[:, 0, None] + np.arange(size)  # (B, size)
+    cols = offset[:, 1, None] + np.arange(size)
+    out[np.arange(batch)[:, None, None], 0, rows[:, :, None], cols[:, None, :]] = 1
+    for channel, pos, alive in ((1, triggers, triggers_alive), (2, prizes, prizes_alive)):
+        b, k = np.nonzero(alive)
+        out[b, channel, pos[b, k, 0] + offset[b, 0], pos[b, k, 1] + offset[b, 1]] = 1
+    return out
+
+
 def check_action(action: Any) -> int:
     """Validate one action; raise a ValueError naming the allowed values."""
     if isinstance(action, np.ndarray) and action.shape == ():
@@ -391,10 +418,12 @@ class TriggersEnv(gym.Env):
     def state_key(self) -> int:
         return int(encode_state(self._agent, self._triggers_alive, self._prizes_alive, self.config.size))
 
-    def full_grid(self) -> np.ndarray:
-        """The whole maze as (3, size, size) uint8 (channels agent, trigger, prize)."""
+    def full_grid(self, view: str = "grid") -> np.ndarray:
+        """The whole maze as (3, size, size) uint8 (channels agent, trigger, prize), or with ``view="egocentric"``
+        re-centred on the agent, (3, 2·size − 1, 2·size − 1) (:func:`egocentric_grid`)."""
         l = self.layout
-        return full_grid(
+        draw = {"grid": full_grid, "egocentric": egocentric_grid}[view]
+        return draw(
             self._agent[None], l.triggers[None], self._triggers_alive[None],
             l.prizes[None], self._prizes_alive[None], self.config.size,
         )[0]

@@ -133,6 +133,9 @@ class InvertedConfig:
             raise ValueError(f"source_mazes must be 'fresh', 'target' or an integer >= 1, got {self.source_mazes!r}")
         if not 0 < self.threshold <= 1:
             raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+        if self.dqn.observation != self.source_dqn.observation:
+            raise ValueError(f"dqn.observation={self.dqn.observation!r} and source_dqn.observation="
+                             f"{self.source_dqn.observation!r} must be the same: transferred weights read one view")
         self.source_env  # validates the scenario
 
     @property
@@ -153,7 +156,7 @@ def profile_dqn_config(params: dict[str, Any], total_steps: int) -> DQNConfig:
     return DQNConfig(total_steps=int(total_steps), learning_rate=params["learning_rate"],
                      exploration_steps=int(params["exploration_fraction"] * total_steps),
                      learning_starts=params["learning_starts"], target_update_interval=params["target_update_interval"],
-                     buffer_size=params["buffer_size"], gamma=params["gamma"])
+                     buffer_size=params["buffer_size"], gamma=params["gamma"], observation=params["observation"])
 
 
 def profile_configs(params: dict[str, Any], profile: str, seed: int = 0) -> list[InvertedConfig]:
@@ -197,7 +200,7 @@ def source_networks(config: InvertedConfig, refresh: bool = False) -> tuple[dict
 
 def _train_sources(config: InvertedConfig, path: Any, summary_path: Any, parts: tuple) -> tuple[dict, dict[str, Any]]:
     """Train and test the source DQNs, write their weights and summary (the caller holds the lock)."""
-    run = train_dqn(config.source_env, config.source_dqn, fresh_networks(config.size, _init_seeds(config, 10_000)),
+    run = train_dqn(config.source_env, config.source_dqn, _fresh(config, 10_000),
                     source_maze_seeds(config), seed=config.seed + 7919)
     # test the source networks with normal controls: on their own maze ("target") or on held-out mazes
     test_mazes = source_maze_seeds(config)[:, 0] if config.source_mazes == "target" \
@@ -221,6 +224,15 @@ def _source_test(q: SeedBatchedQ, config: InvertedConfig, mazes: np.ndarray) -> 
 
 def _init_seeds(config: InvertedConfig, offset: int) -> list[int]:
     return [derive_seed(config.seed, "dqn_network", offset + i) for i in range(config.n_seeds)]
+
+
+def _fresh(config: InvertedConfig, offset: int) -> list:
+    """n_seeds fresh Q-networks reading the experiment's view (offset 0: target scratch arms, 10,000: sources)."""
+    return fresh_networks(config.size, _init_seeds(config, offset), config.dqn.observation)
+
+
+def _unstack(config: InvertedConfig, stacked: dict, source: str = "source checkpoint") -> list:
+    return networks_from_stacked(stacked, config.size, source=source, observation=config.dqn.observation)
 
 
 def _last_success(run: DQNRun, n: int) -> float:
@@ -383,7 +395,7 @@ def target_run(config: InvertedConfig, networks: list, mazes: np.ndarray, potent
 
     def load() -> DQNRun:
         stacked = load_artifact(weights_path, parts, read_torch)  # verified (legacy: it loads; see secretlab.cache)
-        q = SeedBatchedQ(networks_from_stacked(stacked, config.size, source="cached target run"))
+        q = SeedBatchedQ(_unstack(config, stacked, source="cached target run"))
         return DQNRun(q=q, **load_artifact(logs_path, parts, read_npz),
                       seconds=load_artifact(meta_path, parts, read_json)["seconds"], config=config.dqn)
 
@@ -417,7 +429,7 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
 
     t0 = time.perf_counter()
     source_state, source_summary = source_networks(config)
-    source_heldout = _source_test(SeedBatchedQ(networks_from_stacked(source_state, config.size)), config,
+    source_heldout = _source_test(SeedBatchedQ(_unstack(config, source_state)), config,
                                   maze_seeds("heldout", config.seed, n))["success"].mean(1)
     timings["source_dqn_s"] = time.perf_counter() - t0
 
@@ -426,8 +438,8 @@ def run_inverted(config: InvertedConfig, model: Any | None = None) -> InvertedRe
     shaped, advised, meta = target_shaping(model, config, mazes)
     timings["potentials_s"] = time.perf_counter() - t0
 
-    scratch = fresh_networks(config.size, _init_seeds(config, 0))
-    transferred = networks_from_stacked(source_state, config.size)
+    scratch = _fresh(config, 0)
+    transferred = _unstack(config, source_state)
     arm_nets = {arm: scratch for arm in ARMS} | {TRANSFER: transferred, TRANSFER_SECRET: transferred}
     arm_pots = {arm: [None] * n for arm in ARMS} | {TRANSFER_SECRET: shaped[SECRET], **shaped}
     arm_advice = {arm: [None] * n for arm in ARMS} | advised

@@ -139,7 +139,8 @@ def sb3_shaped_run(result: inverted.InvertedResult, params: dict[str, Any], seed
 
     cfg = result.config
     env = full_grid_env(ShapingWrapper(gym.make("secretlab/Triggers-v0", size=cfg.size, n_triggers=cfg.n_triggers,
-                                                n_prizes=cfg.n_prizes, inverted=True), result.potentials[0]))
+                                                n_prizes=cfg.n_prizes, inverted=True), result.potentials[0]),
+                        cfg.dqn.observation)
     steps = params["sb3_steps"]
     start = time.perf_counter()
     with torch_threads(1):  # tiny forward passes: one thread (two spin against each other on a busy 2-core box)
