@@ -54,3 +54,34 @@ def test_outside_the_grid_is_wall_and_the_carried_object_is_drawn_on_the_agent()
     assert tuple(image[1, 2]) == (5, 1, 0)
     assert tuple(image[1, 1]) == WALL_CODE  # the cell ahead is outside: a wall, and it hides what lies behind
     assert tuple(image[1, 0]) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("show_carried", [False, True])
+def test_batched_views_equal_each_envs_own_step_observation(show_carried):
+    """advance() + observe_many() over a lockstep batch gives what step() gives env by env."""
+    from secretlab.envs.keys_doors import observe_many
+
+    n = 24
+    stepped = [KeysDoorsEnv(n_rooms=3, room_size=3, show_carried=show_carried) for _ in range(n)]
+    advanced = [KeysDoorsEnv(n_rooms=3, room_size=3, show_carried=show_carried) for _ in range(n)]
+    first = [env.reset(seed=i)[0] for i, env in enumerate(stepped)]
+    for i, env in enumerate(advanced):
+        env.reset(seed=i)
+    np.testing.assert_array_equal(observe_many(advanced), np.stack(first))
+    rng = np.random.default_rng(0)
+    alive = np.ones(n, bool)
+    carried_seen = 0
+    for _ in range(60):
+        actions = rng.choice(5, size=n, p=[0.2, 0.2, 0.3, 0.15, 0.15])
+        expected = {}
+        for j in np.flatnonzero(alive):
+            obs, reward, terminated, truncated, info = stepped[j].step(int(actions[j]))
+            assert advanced[j].advance(int(actions[j])) == (reward, terminated, truncated, info)
+            expected[j] = obs
+            alive[j] = not (terminated or truncated)
+            carried_seen += stepped[j].carrying is not None
+        live = np.flatnonzero(alive)
+        if not live.size:
+            break
+        np.testing.assert_array_equal(observe_many([advanced[j] for j in live]), np.stack([expected[j] for j in live]))
+    assert carried_seen

@@ -18,7 +18,7 @@ import torch
 from secretlab.cache import cached_npz
 from secretlab.data import block_seeds
 from secretlab.envs.keys_doors import (N_ACTIONS, RULES_VERSION, VIEW, KeysDoorsConfig, KeysDoorsEnv,
-                                       agent_features, maze_layout, n_agent_features)
+                                       agent_features, maze_layout, n_agent_features, observe_many)
 from secretlab.validation import check_int
 
 #: Maze-seed blocks per split (source mazes never coincide with a target maze).
@@ -235,25 +235,26 @@ def collect(config: CollectConfig, policy=None, batch_size: int = 256) -> KeysDo
                 actions = torch.multinomial(dist.probs, 1, generator=gen)[:, 0].numpy()
             views = model_view(obs, env_cfg.n_colors)  # the whole batch's model inputs in one call
             for j in np.flatnonzero(alive):
-                alive[j] = _record_step(out, rows[j], t, envs[j], obs, views, j, int(actions[j]))
+                alive[j] = _record_step(out, rows[j], t, envs[j], views[j], int(actions[j]))
             if not alive.any():
                 break
+            live = np.flatnonzero(alive)
+            obs[live] = observe_many([envs[j] for j in live])  # every view of the step in one call
     return KeysDoorsDataset(config, **out)
 
 
-def _record_step(out: dict[str, np.ndarray], row: int, t: int, env: KeysDoorsEnv, obs: np.ndarray,
-                 views: np.ndarray, j: int, action: int) -> bool:
-    """Step ``env`` with ``action``, write step ``t`` of trajectory ``row`` (``views[j]``: its model view of
-    ``obs[j]``); False once the episode ended."""
-    out["obs"][row, t] = views[j]
-    o, r, term, trunc, info = env.step(action)
+def _record_step(out: dict[str, np.ndarray], row: int, t: int, env: KeysDoorsEnv, view: np.ndarray,
+                 action: int) -> bool:
+    """Advance ``env`` by ``action`` (its next view is drawn by the caller, for the whole batch), write step ``t``
+    of trajectory ``row`` (``view``: the model view seen before the action); False once the episode ended."""
+    out["obs"][row, t] = view
+    r, term, trunc, info = env.advance(action)
     out["actions"][row, t] = action
     out["rewards"][row, t] = r
     out["picked"][row, t] = info["picked_key"]
     out["opened"][row, t] = info["opened_door"]
     out["states"][row, t + 1] = info["state"]
     out["agent_xy"][row, t + 1] = info["agent"]
-    obs[j] = o
     if term or trunc:
         out["lengths"][row] = t + 1
         out["success"][row] = bool(info["reached_goal"])

@@ -72,7 +72,7 @@ from minigrid.core.mission import MissionSpace
 from minigrid.core.world_object import Door, Goal, Key
 from minigrid.minigrid_env import MiniGridEnv
 
-from secretlab.envs.minigrid_view import egocentric_view, padded_encoding
+from secretlab.envs.minigrid_view import egocentric_view, egocentric_views, padded_encoding
 
 #: Bumped whenever the rules change, and part of every cached artifact's key.
 RULES_VERSION = 2
@@ -287,6 +287,12 @@ class KeysDoorsEnv(MiniGridEnv):
         return self._obs(obs), self._info(picked=-1, opened=-1, goal=False)
 
     def step(self, action):
+        reward, terminated, truncated, info = self.advance(action)
+        return self._obs(self.gen_obs()), reward, terminated, truncated, info
+
+    def advance(self, action) -> tuple[float, bool, bool, dict[str, Any]]:
+        """:meth:`step` without drawing the view: (reward, terminated, truncated, info). Collectors that step
+        many envs in lockstep draw all their views at once with :func:`observe_many`."""
         action = check_action(action)
         self.step_count += 1
         reward, terminated = 0.0, False
@@ -326,24 +332,25 @@ class KeysDoorsEnv(MiniGridEnv):
                 self.doors_opened += 1
                 reward = DOOR_REWARD
         truncated = (not terminated) and self.step_count >= self.max_steps
-        obs = self._obs(self.gen_obs())
-        return obs, reward, terminated, truncated, self._info(picked, opened, goal)
+        return reward, terminated, truncated, self._info(picked, opened, goal)
 
     # --------------------------------------------------------------- plumbing
     def gen_obs(self) -> dict[str, Any]:
         """MiniGrid's observation dict, its view computed by :func:`~secretlab.envs.minigrid_view.egocentric_view`
         (the same image as ``MiniGridEnv.gen_obs``, several times faster; tested step by step)."""
-        if self._padded is None:
-            self._padded = padded_encoding(self.grid.encode(), VIEW)
         carried = None if self.carrying is None else tuple(int(v) for v in self.carrying.encode())
-        image = egocentric_view(self._padded, self.agent_pos, self.agent_dir, VIEW, carried)
+        image = egocentric_view(self.padded_grid, self.agent_pos, self.agent_dir, VIEW, carried)
         return {"image": image, "direction": self.agent_dir, "mission": self.mission}
 
+    @property
+    def padded_grid(self) -> np.ndarray:
+        """The grid's MiniGrid encoding walled in by ``VIEW`` cells (refreshed after a pickup or a door opening)."""
+        if self._padded is None:
+            self._padded = padded_encoding(self.grid.encode(), VIEW)
+        return self._padded
+
     def _obs(self, minigrid_obs: dict) -> np.ndarray:
-        image = minigrid_obs["image"]  # (x, y, 3), agent at (VIEW // 2, VIEW - 1)
-        if not self.config.show_carried:
-            image[VIEW // 2, VIEW - 1] = _EMPTY_CODE
-        return np.ascontiguousarray(image.transpose(2, 1, 0), dtype=np.uint8)
+        return view_to_obs(minigrid_obs["image"][None], self.config.show_carried)[0]
 
     @property
     def carrying_colour(self) -> int:
@@ -382,6 +389,25 @@ class KeysDoorsEnv(MiniGridEnv):
             "goal_xy": np.array(self.goal_position, np.int64),
             "start": np.array(self.start, np.int64),
         }
+
+
+def view_to_obs(images: np.ndarray, show_carried: bool) -> np.ndarray:
+    """MiniGrid views (B, x, y, 3), agent at (VIEW // 2, VIEW - 1), to observations (B, 3, y, x); the carried
+    object is wiped from the agent's own cell unless ``show_carried``."""
+    if not show_carried:
+        images = images.copy()
+        images[:, VIEW // 2, VIEW - 1] = _EMPTY_CODE
+    return np.ascontiguousarray(images.transpose(0, 3, 2, 1), dtype=np.uint8)
+
+
+def observe_many(envs: list["KeysDoorsEnv"]) -> np.ndarray:
+    """(B, 3, 7, 7): what :meth:`KeysDoorsEnv.step` would return as observation for each env (same maze shape),
+    drawn in one batched call (:func:`~secretlab.envs.minigrid_view.egocentric_views`)."""
+    carried = np.array([(-1, -1, -1) if env.carrying is None else tuple(env.carrying.encode()) for env in envs],
+                       np.int64)
+    images = egocentric_views(np.stack([env.padded_grid for env in envs]), np.array([env.agent_pos for env in envs]),
+                              np.array([env.agent_dir for env in envs]), VIEW, carried)
+    return view_to_obs(images, envs[0].config.show_carried)
 
 
 # =============================================================================

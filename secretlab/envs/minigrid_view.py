@@ -6,7 +6,8 @@ copying grid objects one by one (``Grid.slice``), rotating the copy
 (``Grid.process_vis``) and encoding the result: ~80% of a keys/doors step.
 :func:`egocentric_view` gives the same ``(view, view, 3)`` image from the grid's
 encoding (``Grid.encode()``, kept by the env and refreshed when the grid changes)
-by fancy indexing, with the visibility sweep on Python lists.
+by fancy indexing, with the visibility sweep on Python lists; :func:`egocentric_views` does the same for a
+batch of envs at once (one numpy sweep for all of them), for collectors that step many envs in lockstep.
 ``tests/test_keys_doors.py`` checks it against ``gen_obs`` on every step of many
 random episodes. It covers what MiniGrid draws with ``see_through_walls=False``:
 walls and closed or locked doors hide what lies behind them, every other object
@@ -85,3 +86,45 @@ def egocentric_view(padded: np.ndarray, agent_pos: tuple[int, int], agent_dir: i
     image = np.where(visibility(opaque, agent)[..., None], cells, np.uint8(0))
     image[agent] = EMPTY_CODE if carried_code is None else carried_code
     return image
+
+
+def egocentric_views(padded: np.ndarray, agent_pos: np.ndarray, agent_dir: np.ndarray, view: int,
+                     carried: np.ndarray) -> np.ndarray:
+    """:func:`egocentric_view` of B envs at once: (B, view, view, 3) uint8.
+
+    ``padded`` (B, W, H, 3): each env's :func:`padded_encoding` (same maze shape); ``agent_pos`` (B, 2);
+    ``agent_dir`` (B,); ``carried`` (B, 3) the carried object's code, a row of -1 for empty hands.
+    """
+    offsets = np.stack([np.stack(_view_offsets(d, view)) for d in range(4)])  # (4, 2, view, view)
+    dx, dy = offsets[agent_dir, 0], offsets[agent_dir, 1]
+    batch = np.arange(len(padded))[:, None, None]
+    cells = padded[batch, dx + (agent_pos[:, 0, None, None] + view), dy + (agent_pos[:, 1, None, None] + view)]
+    kind = cells[..., 0]
+    opaque = (kind == _WALL) | ((kind == _DOOR) & (cells[..., 2] != _DOOR_OPEN))
+    agent = (view // 2, view - 1)
+    image = np.where(_visibility_batch(opaque, agent)[..., None], cells, np.uint8(0))
+    empty = carried[:, 0] < 0
+    image[:, agent[0], agent[1]] = np.where(empty[:, None], np.asarray(EMPTY_CODE, np.uint8), carried.astype(np.uint8))
+    return image
+
+
+def _visibility_batch(opaque: np.ndarray, agent: tuple[int, int]) -> np.ndarray:
+    """:func:`visibility` for (B, view, view) ``opaque`` masks, the same sweep on (B,) columns."""
+    _, width, height = opaque.shape
+    see = ~opaque
+    mask = np.zeros(opaque.shape, bool)
+    mask[:, agent[0], agent[1]] = True
+    for j in range(height - 1, -1, -1):
+        for i in range(width - 1):
+            spread = mask[:, i, j] & see[:, i, j]
+            mask[:, i + 1, j] |= spread
+            if j > 0:
+                mask[:, i + 1, j - 1] |= spread
+                mask[:, i, j - 1] |= spread
+        for i in range(width - 1, 0, -1):
+            spread = mask[:, i, j] & see[:, i, j]
+            mask[:, i - 1, j] |= spread
+            if j > 0:
+                mask[:, i - 1, j - 1] |= spread
+                mask[:, i, j - 1] |= spread
+    return mask
