@@ -293,10 +293,16 @@ def full_grid(
     batch = agent.shape[0]
     out = np.zeros((batch, 3, size, size), dtype=np.uint8)
     out[np.arange(batch), 0, agent[:, 0], agent[:, 1]] = 1
+    _draw_objects(out, triggers, triggers_alive, prizes, prizes_alive, np.zeros((batch, 2), np.int64))
+    return out
+
+
+def _draw_objects(out: np.ndarray, triggers: np.ndarray, triggers_alive: np.ndarray, prizes: np.ndarray,
+                  prizes_alive: np.ndarray, offset: np.ndarray) -> None:
+    """Set channel 1 on the live triggers and channel 2 on the live prizes, each cell shifted by ``offset`` (B, 2)."""
     for channel, pos, alive in ((1, triggers, triggers_alive), (2, prizes, prizes_alive)):
         b, k = np.nonzero(alive)
-        out[b, channel, pos[b, k, 0], pos[b, k, 1]] = 1
-    return out
+        out[b, channel, pos[b, k, 0] + offset[b, 0], pos[b, k, 1] + offset[b, 1]] = 1
 
 
 def egocentric_grid(
@@ -320,9 +326,7 @@ def egocentric_grid(
     rows = offset[:, 0, None] + np.arange(size)  # (B, size)
     cols = offset[:, 1, None] + np.arange(size)
     out[np.arange(batch)[:, None, None], 0, rows[:, :, None], cols[:, None, :]] = 1
-    for channel, pos, alive in ((1, triggers, triggers_alive), (2, prizes, prizes_alive)):
-        b, k = np.nonzero(alive)
-        out[b, channel, pos[b, k, 0] + offset[b, 0], pos[b, k, 1] + offset[b, 1]] = 1
+    _draw_objects(out, triggers, triggers_alive, prizes, prizes_alive, offset)
     return out
 
 
