@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
-from secretlab.validation import check_int
+from secretlab.validation import check_choice, check_int
 from secretlab.data.target import target_dataset
-from secretlab.shaping import (CreditRowsLike, MazeTable, Signs, check_model_reads, first_trajectories,
+from secretlab.shaping import (ACTION_LABELS, CreditRowsLike, MazeTable, Signs, check_model_reads, first_trajectories,
                                labelled_credit_rows, redistributed_return)
 
 
@@ -132,6 +132,7 @@ def secret_advice(model: Any, env: TriggersConfig, maze_seed: int, n_trajectorie
     """
     from secretlab.credit_controls import control_rows
 
+    check_choice("action_labels", action_labels, ACTION_LABELS)  # every check before anything is collected
     check_model_reads(model, env)
     dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
     if model_rows is None:

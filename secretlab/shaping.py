@@ -405,6 +405,7 @@ def secret_potential(
     """
     from secretlab.credit_controls import CREDIT_SOURCES, control_rows
 
+    check_choice("action_labels", action_labels, ACTION_LABELS)  # every check before anything is collected
     check_choice("credit", credit, CREDIT_SOURCES)
     gamma = check_gamma(gamma)
     check_model_reads(model, env)

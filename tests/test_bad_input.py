@@ -497,3 +497,14 @@ def test_deep_agent_configs_and_envs_refuse_what_they_cannot_do():
         ShapingWrapper(KeysDoorsEnv(n_rooms=2, maze_seed=1), triggers_phi, gamma=0.99)
     with pytest.raises(ValueError, match="Potential"):  # a bare table on a Triggers env
         ShapingWrapper(gym.make("secretlab/Triggers-v0", size=5, n_triggers=1, n_prizes=1), np.zeros(10), gamma=0.99)
+
+
+def test_bad_action_labels_are_refused_before_anything_is_collected(fresh_cache):
+    from secretlab.advice import secret_advice
+    from secretlab.shaping import secret_potential
+
+    env = TriggersConfig(5, 1, 1)
+    for build in (secret_potential, secret_advice):
+        with pytest.raises(ValueError, match="action_labels must be one of"):
+            build(object(), env, 0, 10, 0.9, action_labels="sideways")
+    assert not (fresh_cache / "datasets").exists()
