@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from secretlab.profiles import PROFILE_NAMES
 
@@ -67,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="index into notebook 06's target scenarios of that profile ("
                           + "; ".join(f"{p}: {_inverted_scenarios(p)}" for p in PROFILE_NAMES) + ")")
     pre.add_argument("--seed", type=int, default=0, help="the notebook's seed (default 0)")
+    pre.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
+                     help="a notebook-06 parameter, as papermill's -p sets it (repeatable; VALUE is read as JSON, "
+                          "else as a string), e.g. --set observation=egocentric --set source_steps=300000; "
+                          "run the notebook with the same values to draw these runs from the cache")
     return parser
 
 
@@ -110,7 +115,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return main_jobs(args.profile, args.seed, args.times, args.workers)
     if args.command == "pretrain-inverted":
-        return pretrain_inverted(args.profile, args.scenario, args.seed)
+        return pretrain_inverted(args.profile, args.scenario, args.seed, parse_overrides(args.overrides))
     return 2
 
 
@@ -122,21 +127,39 @@ def _inverted_scenarios(profile: str) -> str:
     return ", ".join(f"{i} = {s['n_triggers']}T/{s['n_prizes']}P" for i, s in enumerate(scenarios))
 
 
-def pretrain_inverted(profile: str, scenario: int, seed: int = 0) -> int:
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["name=value", ...]`` from ``--set`` to ``{name: value}``; a value is read as JSON, else kept as a string."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--set must be NAME=VALUE, got {item!r}")
+        try:
+            out[name] = json.loads(text)
+        except json.JSONDecodeError:
+            out[name] = text
+    return out
+
+
+def pretrain_inverted(profile: str, scenario: int, seed: int = 0, overrides: dict[str, Any] | None = None) -> int:
     """``secretlab pretrain-inverted``: notebook 06's runs for one target scenario, cached under the notebook's keys.
 
+    ``overrides``: notebook parameters, checked as the notebook checks them (:func:`secretlab.notebook.resolve_params`).
     Every argument is checked before anything is imported or trained (a ValueError naming it).
     """
-    from secretlab.profiles import check_profile, notebook_params
+    from secretlab.notebook import resolve_params
+    from secretlab.profiles import check_profile
     from secretlab.validation import check_int
 
     check_profile(profile)
-    params = notebook_params("06_inverted_dynamics", profile)
+    check_int("seed", seed, minimum=0)
+    params = resolve_params("06_inverted_dynamics", profile, seed, **(overrides or {}))
     try:
         check_int("--scenario", scenario, 0, len(params["scenarios"]) - 1)
     except ValueError as err:
         raise ValueError(f"{err} (profile {profile!r}: {_inverted_scenarios(profile)})") from None
-    check_int("seed", seed, minimum=0)
 
     import time
 

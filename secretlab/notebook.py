@@ -68,8 +68,8 @@ class NotebookRun:
         return path
 
 
-def setup(stem: str, profile: str, seed: int, output_dir: str | Path, **overrides: Any) -> NotebookRun:
-    """Resolve a notebook's parameters: the profile's table, then non-None overrides.
+def resolve_params(stem: str, profile: str, seed: int, **overrides: Any) -> dict[str, Any]:
+    """A notebook's parameters: the profile's table, then the non-None overrides.
 
     An override must have the type family of the table's value for that name in any
     profile (see :func:`secretlab.validation.check_like`: int for int, number for float,
@@ -88,6 +88,12 @@ def setup(stem: str, profile: str, seed: int, output_dir: str | Path, **override
             references = [table[name] for table in NOTEBOOKS[stem].values() if table.get(name) is not None]
             check_like(name, value, references, _ALSO_ALLOWED.get(name, ()))
     params.update({k: v for k, v in overrides.items() if v is not None})
+    return params
+
+
+def setup(stem: str, profile: str, seed: int, output_dir: str | Path, **overrides: Any) -> NotebookRun:
+    """Resolve a notebook's parameters (:func:`resolve_params`) and prepare its output folder."""
+    params = resolve_params(stem, profile, seed, **overrides)
     out = Path(output_dir).resolve()
     if out.exists() and not out.is_dir():
         raise ValueError(f"output_dir must be a folder, got {str(output_dir)!r}, an existing file")

@@ -136,6 +136,10 @@ def _pretrain_inverted(tmp_path, *args):
     (["--scenario", "0", "--seed", "-1"], r"seed must be an integer >= 0, got -1"),
     (["--scenario", "first"], r"argument --scenario: invalid int value: 'first'"),
     (["--profile", "paper"], r"the following arguments are required: --scenario"),
+    (["--scenario", "0", "--set", "observation"], r"--set must be NAME=VALUE, got 'observation'"),
+    (["--scenario", "0", "--set", "view=egocentric"], r"unknown parameter\(s\) \['view'\] for notebook"),
+    (["--scenario", "0", "--set", "source_steps=fast"], r"source_steps"),
+    (["--scenario", "0", "--set", "observation=pixels"], r"observation must be one of \['grid', 'egocentric'\], got 'pixels'"),
 ])
 def test_pretrain_inverted_rejects_bad_input_naming_the_parameter(tmp_path, args, expected):
     proc = _pretrain_inverted(tmp_path, *args)
@@ -150,7 +154,24 @@ def test_pretrain_inverted_help_names_its_arguments(tmp_path):
     assert proc.returncode == 0
     text = " ".join(proc.stdout.split())  # argparse wraps to the terminal's width
     assert text.startswith("usage: secretlab pretrain-inverted")
-    for needed in ("--profile", "--scenario INDEX", "--seed", "06_inverted_dynamics", "paper: 0 = 1T/1P, 1 = 1T/2P"):
+    for needed in ("--profile", "--scenario INDEX", "--seed", "--set NAME=VALUE", "06_inverted_dynamics",
+                   "paper: 0 = 1T/1P, 1 = 1T/2P"):
         assert needed in text, needed
     assert "pretrain-inverted" in subprocess.run([sys.executable, "-m", "secretlab", "--help"], cwd=ROOT,
                                                  capture_output=True, text=True, check=True).stdout
+
+
+def test_pretrain_inverted_overrides_are_the_notebooks_parameters():
+    """--set values resolve exactly as the notebook's papermill parameters do, so both ask for the same cache keys."""
+    from secretlab.cli import parse_overrides
+    from secretlab.experiments import inverted
+    from secretlab.notebook import resolve_params
+
+    overrides = parse_overrides(["observation=egocentric", "source_steps=300000", "source_mazes=fresh",
+                                 "scenarios=[{\"n_triggers\": 1, \"n_prizes\": 2}]"])
+    assert overrides == {"observation": "egocentric", "source_steps": 300000, "source_mazes": "fresh",
+                         "scenarios": [{"n_triggers": 1, "n_prizes": 2}]}
+    params = resolve_params("06_inverted_dynamics", "default", 0, **overrides)
+    (config,) = inverted.profile_configs(params, "default", 0)
+    assert config.dqn.observation == config.source_dqn.observation == "egocentric"
+    assert config.source_dqn.total_steps == 300000 and config.n_prizes == 2
