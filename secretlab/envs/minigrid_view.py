@@ -51,6 +51,12 @@ def _view_offsets(direction: int, view: int) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(dx), np.ascontiguousarray(dy)
 
 
+@lru_cache(maxsize=None)
+def _all_offsets(view: int) -> np.ndarray:
+    """(4, 2, view, view): :func:`_view_offsets` of every direction, stacked once (the batched view indexes it)."""
+    return np.stack([np.stack(_view_offsets(d, view)) for d in range(4)])
+
+
 def visibility(opaque: np.ndarray, agent: tuple[int, int]) -> np.ndarray:
     """``Grid.process_vis``: (view, view) bool mask of the cells seen from ``agent`` = (i, j)."""
     width, height = opaque.shape
@@ -95,7 +101,7 @@ def egocentric_views(padded: np.ndarray, agent_pos: np.ndarray, agent_dir: np.nd
     ``padded`` (B, W, H, 3): each env's :func:`padded_encoding` (same maze shape); ``agent_pos`` (B, 2);
     ``agent_dir`` (B,); ``carried`` (B, 3) the carried object's code, a row of -1 for empty hands.
     """
-    offsets = np.stack([np.stack(_view_offsets(d, view)) for d in range(4)])  # (4, 2, view, view)
+    offsets = _all_offsets(int(view))
     dx, dy = offsets[agent_dir, 0], offsets[agent_dir, 1]
     batch = np.arange(len(padded))[:, None, None]
     cells = padded[batch, dx + (agent_pos[:, 0, None, None] + view), dy + (agent_pos[:, 1, None, None] + view)]
