@@ -44,6 +44,7 @@ from secretlab.determinism import torch_threads
 from secretlab.envs.batched import BatchedTriggers
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
 from secretlab.progress import progress_bar
+from secretlab.shaping import check_agent_gamma
 from secretlab.validation import check_choice, check_int
 
 
@@ -288,9 +289,8 @@ def _check_maze_table(kind: str, i: int, table: Any, env_config: TriggersConfig,
         raise ValueError(f"a network with {kind} needs one fixed maze (maze_seeds of shape (S, 1)): "
                          f"a {kind} table belongs to one maze")
     table.check_compatible(env_config, sample_layout(env_config, int(maze_seeds[i, 0])))
-    if gamma is not None and abs(table.gamma - gamma) > 1e-12:
-        raise ValueError(f"{kind} {i} has gamma={table.gamma} but the DQN uses gamma={gamma}; "
-                         f"{kind} keeps the optimal policy only with the agent's gamma")
+    if gamma is not None:
+        check_agent_gamma(f"{kind} {i}", table.gamma, gamma)
 
 
 def _stacked_advice(advice: Sequence[Any] | None, potentials: Sequence[Any] | None, env_config: TriggersConfig,
@@ -385,14 +385,14 @@ def _train_dqn(env_config: TriggersConfig, cfg: DQNConfig, networks: Sequence[QN
     for step in range(cfg.total_steps):
         bar.update(1)
         # --- act: ε-greedy, one batched forward for every network
+        state_before = env.state if shaping is not None or advised is not None else None  # keys before the step
         if step < cfg.learning_starts:
             actions = rng.integers(0, N_ACTIONS, size=S)
         else:
             epsilon = float(linear_schedule(cfg.start_e, cfg.end_e, cfg.exploration_steps, step))
-            greedy = _greedy(q, obs, advised, env.state if advised is not None else None)
+            greedy = _greedy(q, obs, advised, state_before)
             explore = rng.random(S) < epsilon
             actions = np.where(explore, rng.integers(0, N_ACTIONS, size=S), greedy)
-        state_before = env.state if shaping is not None or advised is not None else None
         out = env.step(actions)
         train_reward = out.reward
         if shaping is not None:  # potential-based shaping (Ng et al., 1999)
