@@ -37,10 +37,9 @@ from typing import Any
 import numpy as np
 
 from secretlab.envs.triggers import N_ACTIONS, TriggersConfig
-from secretlab.validation import check_choice, check_int
-from secretlab.data.target import target_dataset
-from secretlab.shaping import (ACTION_LABELS, CreditRowsLike, MazeTable, Signs, check_model_reads, first_trajectories,
-                               labelled_credit_rows, redistributed_return)
+from secretlab.validation import check_int
+from secretlab.shaping import (CreditRowsLike, MazeTable, Signs, first_trajectories, redistributed_return,
+                               target_credit_rows)
 
 
 def advice_from_credit(states: np.ndarray, actions: np.ndarray, rewards: np.ndarray, rows: CreditRowsLike,
@@ -130,12 +129,6 @@ def secret_advice(model: Any, env: TriggersConfig, maze_seed: int, n_trajectorie
     ``secret_potential`` does); the table stays keyed by the actions TAKEN, the ones the agent chooses.
     ``model_rows``: as in ``secret_potential`` (the rows of :func:`secretlab.shaping.labelled_credit_rows`).
     """
-    from secretlab.credit_controls import control_rows
-
-    check_choice("action_labels", action_labels, ACTION_LABELS)  # every check before anything is collected
-    check_model_reads(model, env)
-    dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
-    if model_rows is None:
-        model_rows = labelled_credit_rows(model, env, dataset, action_labels)
-    rows = control_rows(source, model_rows, dataset, seed=seed, threshold=threshold)
+    dataset, rows = target_credit_rows(model, env, maze_seed, n_trajectories, seed, dataset, source,
+                                       action_labels=action_labels, model_rows=model_rows, threshold=threshold)
     return advice_from_rows(rows, dataset, env, int(maze_seed), gamma, signs=signs, source=source)

@@ -403,17 +403,13 @@ def secret_potential(
     Before collecting, a model with a ModelConfig must read ``env`` (crop shape, horizon: see
     ``ModelConfig.check_reads``). φ̂ ≡ 0 (no correct non-zero prediction) gives a RuntimeWarning.
     """
-    from secretlab.credit_controls import CREDIT_SOURCES, control_rows
+    from secretlab.credit_controls import CREDIT_SOURCES
 
-    check_choice("action_labels", action_labels, ACTION_LABELS)  # every check before anything is collected
     check_choice("credit", credit, CREDIT_SOURCES)
     gamma = check_gamma(gamma)
-    check_model_reads(model, env)
-    dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
-    if model_rows is None:
-        model_rows = labelled_credit_rows(model, env, dataset, action_labels, batch_size=batch_size,
-                                          tolerance=tolerance)
-    rows = control_rows(credit, model_rows, dataset, seed=seed)
+    dataset, rows = target_credit_rows(model, env, maze_seed, n_trajectories, seed, dataset, credit,
+                                       action_labels=action_labels, model_rows=model_rows, batch_size=batch_size,
+                                       tolerance=tolerance)
     potential = potential_from_rows(rows, dataset, env, int(maze_seed), gamma, normalise=normalise, pairs=pairs,
                                     signs=signs, forward=forward, terminal_zero=terminal_zero, source=credit)
     if not potential.table.any():  # a legitimate measurement, but one that shapes nothing: say so
@@ -423,9 +419,24 @@ def secret_potential(
     return potential
 
 
+def target_credit_rows(model: Any, env: TriggersConfig, maze_seed: int, n_trajectories: int, seed: int, dataset: Any,
+                       source: str, *, action_labels: ActionLabels = "taken", model_rows: Any = None,
+                       batch_size: int = 256, tolerance: int = 0, threshold: float = 0.2) -> tuple[Any, Any]:
+    """One target maze's episodes and ``source``'s credit rows on them (for :func:`secret_potential` and
+    ``secret_advice``), checked before anything is collected; ``model_rows`` skips the model's inference."""
+    from secretlab.credit_controls import control_rows
+
+    check_choice("action_labels", action_labels, ACTION_LABELS)
+    check_model_reads(model, env)
+    dataset = target_dataset(env, maze_seed, n_trajectories, seed, dataset)
+    if model_rows is None:
+        model_rows = labelled_credit_rows(model, env, dataset, action_labels, batch_size=batch_size,
+                                          tolerance=tolerance)
+    return dataset, control_rows(source, model_rows, dataset, seed=seed, threshold=threshold)
+
+
 def check_model_reads(model: Any, env: TriggersConfig) -> None:
-    """A reward model with a ModelConfig must read ``env``'s crops and horizon (``ModelConfig.check_reads``);
-    stand-in models carry no config and pass."""
+    """A reward model must read ``env``'s crops and horizon (``ModelConfig.check_reads``; stand-ins have no config)."""
     check_reads = getattr(getattr(getattr(model, "model", model), "config", None), "check_reads", None)
     if check_reads is not None:
         check_reads((len(CROP_CHANNELS), CROP, CROP), env.horizon, f"env {env}", N_ACTIONS - 1)
