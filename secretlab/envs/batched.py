@@ -19,16 +19,14 @@ import numpy as np
 from secretlab.envs.triggers import (
     Layout,
     TriggersConfig,
-    crop,
-    egocentric_grid,
+    VIEWS,
     encode_state,
-    full_grid,
     move,
     sample_layouts,
 )
 
 ObsMode = Literal["crop", "grid", "egocentric", "none"]
-OBS_MODES = ("crop", "grid", "egocentric", "none")
+OBS_MODES = (*VIEWS, "none")  # "none": tabular agents need only the state keys
 
 
 @dataclass
@@ -151,5 +149,4 @@ class BatchedTriggers:
         mode = self.obs_mode if mode is None else mode
         if mode == "none":
             return None
-        fn = {"crop": crop, "grid": full_grid, "egocentric": egocentric_grid}[mode]
-        return fn(self.agent, self.triggers, self.triggers_alive, self.prizes, self.prizes_alive, self.config.size)
+        return VIEWS[mode](self.agent, self.triggers, self.triggers_alive, self.prizes, self.prizes_alive, self.config.size)

@@ -330,6 +330,10 @@ def egocentric_grid(
     return out
 
 
+#: Every way to draw what an agent observes, by name (the batched engine's ``obs_mode`` and the env's ``full_grid``).
+VIEWS = {"crop": crop, "grid": full_grid, "egocentric": egocentric_grid}
+
+
 def check_action(action: Any) -> int:
     """Validate one action; raise a ValueError naming the allowed values."""
     if isinstance(action, np.ndarray) and action.shape == ():
@@ -426,8 +430,7 @@ class TriggersEnv(gym.Env):
         """The whole maze as (3, size, size) uint8 (channels agent, trigger, prize), or with ``view="egocentric"``
         re-centred on the agent, (3, 2·size − 1, 2·size − 1) (:func:`egocentric_grid`)."""
         l = self.layout
-        draw = {"grid": full_grid, "egocentric": egocentric_grid}[view]
-        return draw(
+        return VIEWS[view](
             self._agent[None], l.triggers[None], self._triggers_alive[None],
             l.prizes[None], self._prizes_alive[None], self.config.size,
         )[0]
