@@ -17,8 +17,9 @@ import torch
 
 from secretlab.cache import cached_npz
 from secretlab.data import block_seeds
-from secretlab.envs.keys_doors import (N_ACTIONS, RULES_VERSION, VIEW, KeysDoorsConfig, KeysDoorsEnv,
-                                       agent_features, maze_layout, n_agent_features, observe_many)
+from secretlab.envs.keys_doors import (N_ACTIONS, RULES_VERSION, VIEW, KeysDoorsConfig, agent_features,
+                                       maze_layout, n_agent_features)
+from secretlab.envs.keys_doors_batch import KeysDoorsStep, reset_batch
 from secretlab.validation import check_int
 
 #: Maze-seed blocks per split (source mazes never coincide with a target maze).
@@ -200,7 +201,8 @@ def _empty_arrays(env_cfg: KeysDoorsConfig, seeds: np.ndarray) -> dict[str, np.n
 def collect(config: CollectConfig, policy=None, batch_size: int = 256) -> KeysDoorsDataset:
     """Roll out ``config.n_trajectories`` episodes; ``policy`` is an SB3 policy (None = uniform random).
 
-    Episodes run ``batch_size`` at a time in lockstep, with one policy call per step for the whole batch;
+    Episodes run ``batch_size`` at a time in lockstep (a :class:`~secretlab.envs.keys_doors_batch.KeysDoorsBatch`:
+    the env's rules on the whole batch in numpy), with one policy call per step for the whole batch;
     actions are *sampled* from the policy (the stochastic behaviour that generated PPO's own data).
     Deterministic given the config (torch and numpy generators seeded from it).
     """
@@ -215,51 +217,46 @@ def collect(config: CollectConfig, policy=None, batch_size: int = 256) -> KeysDo
     inventory = policy is not None and policy.observation_space.shape[0] == n_agent_features(env_cfg.n_colors, True)
     for start in range(0, N, batch_size):
         rows = np.arange(start, min(start + batch_size, N))
-        envs = [KeysDoorsEnv(**env_cfg.env_kwargs()) for _ in rows]
-        obs = np.zeros((len(rows), 3, VIEW, VIEW), np.uint8)
-        for j, (row, env) in enumerate(zip(rows, envs)):
-            obs[j], info = env.reset(seed=int(seeds[row]))
-            out["states"][row, 0] = info["state"]
-            out["agent_xy"][row, 0] = info["agent"]
-            for name, value in env.layout_arrays().items():
-                if name in out:
-                    out[name][row] = value
+        batch = reset_batch(env_cfg, seeds[rows])
+        out["states"][rows, 0] = batch.state
+        out["agent_xy"][rows, 0] = batch.agent_pos
+        for name, value in batch.layout.items():
+            if name in out:
+                out[name][rows] = value
+        obs = batch.observe()
         alive = np.ones(len(rows), bool)
         for t in range(env_cfg.horizon):
             if policy is None:
                 actions = rng.integers(0, N_ACTIONS, size=len(rows))
             else:
-                carrying = np.array([env.carrying_colour for env in envs]) if inventory else None
+                carrying = batch.carrying if inventory else None
                 feats = torch.as_tensor(agent_features(obs, carrying, env_cfg.n_colors))
                 dist = policy.get_distribution(feats).distribution  # torch Categorical
                 actions = torch.multinomial(dist.probs, 1, generator=gen)[:, 0].numpy()
-            views = model_view(obs, env_cfg.n_colors)  # the whole batch's model inputs in one call
-            for j in np.flatnonzero(alive):
-                alive[j] = _record_step(out, rows[j], t, envs[j], views[j], int(actions[j]))
+            live = np.flatnonzero(alive)
+            _record_step(out, rows[live], t, model_view(obs[live], env_cfg.n_colors), actions[live],
+                         batch.advance(actions, alive), live)
+            alive[live] = out["lengths"][rows[live]] == 0
             if not alive.any():
                 break
-            live = np.flatnonzero(alive)
-            obs[live] = observe_many([envs[j] for j in live])  # every view of the step in one call
+            obs[alive] = batch.observe(np.flatnonzero(alive))  # every view of the step in one call
     return KeysDoorsDataset(config, **out)
 
 
-def _record_step(out: dict[str, np.ndarray], row: int, t: int, env: KeysDoorsEnv, view: np.ndarray,
-                 action: int) -> bool:
-    """Advance ``env`` by ``action`` (its next view is drawn by the caller, for the whole batch), write step ``t``
-    of trajectory ``row`` (``view``: the model view seen before the action); False once the episode ended."""
-    out["obs"][row, t] = view
-    r, term, trunc, info = env.advance(action)
-    out["actions"][row, t] = action
-    out["rewards"][row, t] = r
-    out["picked"][row, t] = info["picked_key"]
-    out["opened"][row, t] = info["opened_door"]
-    out["states"][row, t + 1] = info["state"]
-    out["agent_xy"][row, t + 1] = info["agent"]
-    if term or trunc:
-        out["lengths"][row] = t + 1
-        out["success"][row] = bool(info["reached_goal"])
-        return False
-    return True
+def _record_step(out: dict[str, np.ndarray], rows: np.ndarray, t: int, views: np.ndarray, actions: np.ndarray,
+                 step: KeysDoorsStep, live: np.ndarray) -> None:
+    """Write step ``t`` of trajectories ``rows`` (``views``: the model views seen before ``actions``; ``step``:
+    the batch's transition, read at its rows ``live``); an episode that ended gets its length and success."""
+    out["obs"][rows, t] = views
+    out["actions"][rows, t] = actions
+    out["rewards"][rows, t] = step.reward[live]
+    out["picked"][rows, t] = step.picked_key[live]
+    out["opened"][rows, t] = step.opened_door[live]
+    out["states"][rows, t + 1] = step.state[live]
+    out["agent_xy"][rows, t + 1] = step.agent[live]
+    ended = step.terminated[live] | step.truncated[live]
+    out["lengths"][rows[ended]] = t + 1
+    out["success"][rows[ended]] = step.reached_goal[live][ended]
 
 
 def load_or_collect(config: CollectConfig, policy=None, refresh: bool = False) -> KeysDoorsDataset:
