@@ -185,3 +185,22 @@ def test_bad_envs_raise_value_error_naming_envs(envs):
 def test_bad_reset_batch_input_raises_value_error_naming_the_parameter(config, seeds, name):
     with pytest.raises(ValueError, match=name):
         reset_batch(config, seeds)
+
+
+# ------------------------------------------------------------------ what the collector reads each step
+@pytest.mark.parametrize("n_colors, inventory", [(2, False), (3, True), (6, True)])
+def test_agent_features_are_one_hot_codes_channel_by_channel(n_colors, inventory):
+    from secretlab.envs.keys_doors import FEATURE_CODES, agent_features
+
+    rng = np.random.default_rng(n_colors)
+    obs = np.stack([rng.integers(0, n, size=(40, 7, 7)) for n in FEATURE_CODES], 1).astype(np.uint8)
+    carrying = rng.integers(-1, n_colors, 40) if inventory else None
+    expected = [np.eye(n, dtype=np.float32)[obs[:, c].reshape(40, -1)].reshape(40, -1)
+                for c, n in enumerate(FEATURE_CODES)]
+    if inventory:
+        expected.append(np.eye(n_colors + 1, dtype=np.float32)[carrying + 1])
+    got = agent_features(obs, carrying, n_colors)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.concatenate(expected, axis=1))
+    np.testing.assert_array_equal(agent_features(obs[:1], None if carrying is None else carrying[:1], n_colors),
+                                  got[:1])

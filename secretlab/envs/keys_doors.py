@@ -415,26 +415,25 @@ def observe_many(envs: list["KeysDoorsEnv"]) -> np.ndarray:
 # =============================================================================
 #: MiniGrid codes seen in the view: 11 object types, 6 colours, 3 door states.
 FEATURE_CODES = (OBS_MAX + 1, 6, 3)
+_ONE_HOT_COLUMNS = (np.cumsum((0, *FEATURE_CODES[:-1])) * VIEW * VIEW)[:, None] + np.outer(FEATURE_CODES, np.arange(VIEW * VIEW))
 
 
 def agent_features(obs: np.ndarray, carrying: np.ndarray | None = None, n_colors: int = 2) -> np.ndarray:
     """What a policy network reads: one-hot view codes (+ the carried key's colour if ``carrying`` is given).
 
-    ``obs`` (B, 3, 7, 7) uint8 env observations -> (B, 49·(11+6+3)) float32;
-    with ``carrying`` (B,) colour index or -1, an "inventory" one-hot of
-    ``n_colors + 1`` entries is appended. By default the agent goes without it
-    (DMLab's frames do not show the held key either); then its behaviour after
-    a pickup does not depend on which key it holds, so door openings can only be
-    predicted by remembering the pickup — the credit SECRET should find.
+    ``obs`` (B, 3, 7, 7) uint8 env observations -> (B, 49·(11+6+3)) float32 (each channel's block, cell by cell);
+    with ``carrying`` (B,) colour index or -1, an "inventory" one-hot of ``n_colors + 1`` entries is appended.
+    By default the agent goes without it (DMLab's frames do not show the held key either); then its behaviour after
+    a pickup does not depend on which key it holds, so door openings can only be predicted by remembering the
+    pickup — the credit SECRET should find.
     """
     obs = np.asarray(obs)
-    B = obs.shape[0]
-    parts = []
-    for c, n_codes in enumerate(FEATURE_CODES):
-        parts.append(np.eye(n_codes, dtype=np.float32)[obs[:, c].reshape(B, -1)].reshape(B, -1))
+    B, width = obs.shape[0], n_agent_features(n_colors, carrying is not None)
+    out = np.zeros((B, width), np.float32)  # a 1 per view cell and channel, in the column of its code
+    out.reshape(-1)[(obs.reshape(B, 3, VIEW * VIEW) + _ONE_HOT_COLUMNS + width * np.arange(B)[:, None, None]).ravel()] = 1
     if carrying is not None:
-        parts.append(np.eye(n_colors + 1, dtype=np.float32)[np.asarray(carrying) + 1])
-    return np.concatenate(parts, axis=1)
+        out[np.arange(B), width - n_colors + np.asarray(carrying)] = 1
+    return out
 
 
 def n_agent_features(n_colors: int, inventory: bool) -> int:
