@@ -188,6 +188,27 @@ def test_bad_reset_batch_input_raises_value_error_naming_the_parameter(config, s
 
 
 # ------------------------------------------------------------------ what the collector reads each step
+def test_batched_visibility_equals_the_sweep_on_random_masks():
+    from secretlab.envs.minigrid_view import _visibility_batch, visibility
+
+    rng = np.random.default_rng(0)
+    for shape, agent in [((7, 7), (3, 6)), ((7, 7), (1, 4)), ((5, 3), (2, 2)), ((9, 6), (0, 5))]:
+        for p in (0.1, 0.3, 0.6):
+            opaque = rng.random((300, *shape)) < p
+            expected = np.stack([visibility(o, agent) for o in opaque])
+            np.testing.assert_array_equal(_visibility_batch(opaque, agent), expected)
+
+
+def test_views_of_selected_rows_equal_the_views_of_those_grids():
+    from secretlab.envs.minigrid_view import egocentric_views
+
+    batch = reset_batch(KeysDoorsConfig(n_rooms=3, room_size=4, n_colors=3), maze_seeds("train", 1, 16))
+    rows = np.array([3, 0, 15, 7])
+    args = batch.agent_pos[rows], batch.agent_dir[rows], 7, batch.carried_codes(rows)
+    np.testing.assert_array_equal(egocentric_views(batch.padded, *args, rows=rows),
+                                  egocentric_views(batch.padded[rows], *args))
+
+
 @pytest.mark.parametrize("n_colors, inventory", [(2, False), (3, True), (6, True)])
 def test_agent_features_are_one_hot_codes_channel_by_channel(n_colors, inventory):
     from secretlab.envs.keys_doors import FEATURE_CODES, agent_features

@@ -203,8 +203,8 @@ class KeysDoorsBatch:
     def observe(self, rows: np.ndarray | None = None) -> np.ndarray:
         """(n, 3, 7, 7) uint8: the observation ``KeysDoorsEnv.step`` would return for each of ``rows`` (default all)."""
         rows = np.arange(self.n_envs) if rows is None else np.asarray(rows)
-        images = egocentric_views(self.padded[rows], self.agent_pos[rows], self.agent_dir[rows], VIEW,
-                                  self.carried_codes(rows))
+        images = egocentric_views(self.padded, self.agent_pos[rows], self.agent_dir[rows], VIEW,
+                                  self.carried_codes(rows), rows=rows)
         return view_to_obs(images, self.config.show_carried)
 
 

@@ -95,42 +95,67 @@ def egocentric_view(padded: np.ndarray, agent_pos: tuple[int, int], agent_dir: i
 
 
 def egocentric_views(padded: np.ndarray, agent_pos: np.ndarray, agent_dir: np.ndarray, view: int,
-                     carried: np.ndarray) -> np.ndarray:
+                     carried: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """:func:`egocentric_view` of B envs at once: (B, view, view, 3) uint8.
 
     ``padded`` (B, W, H, 3): each env's :func:`padded_encoding` (same maze shape); ``agent_pos`` (B, 2);
-    ``agent_dir`` (B,); ``carried`` (B, 3) the carried object's code, a row of -1 for empty hands.
+    ``agent_dir`` (B,); ``carried`` (B, 3) the carried object's code, a row of -1 for empty hands. With ``rows``
+    (n,), the views of ``padded[rows]`` without copying those grids out (the other arguments have n rows).
     """
     offsets = _all_offsets(int(view))
-    dx, dy = offsets[agent_dir, 0], offsets[agent_dir, 1]
-    batch = np.arange(len(padded))[:, None, None]
-    cells = padded[batch, dx + (agent_pos[:, 0, None, None] + view), dy + (agent_pos[:, 1, None, None] + view)]
+    n_grids, width, height, _ = padded.shape
+    batch = (np.arange(n_grids) if rows is None else np.asarray(rows))[:, None, None]
+    # Each cell's flat index; the grids are read as one array of 3-byte cells, so one take copies every cell's code.
+    cell = ((batch * width + offsets[agent_dir, 0] + (agent_pos[:, 0, None, None] + view)) * height
+            + offsets[agent_dir, 1] + (agent_pos[:, 1, None, None] + view))
+    codes = np.ascontiguousarray(padded, np.uint8).reshape(-1, 3).view("V3")[:, 0]
+    cells = np.take(codes, cell).view(np.uint8).reshape(*cell.shape, 3)
     kind = cells[..., 0]
     opaque = (kind == _WALL) | ((kind == _DOOR) & (cells[..., 2] != _DOOR_OPEN))
     agent = (view // 2, view - 1)
-    image = np.where(_visibility_batch(opaque, agent)[..., None], cells, np.uint8(0))
+    image = cells * _visibility_batch(opaque, agent)[..., None]  # unseen cells are (0, 0, 0)
     empty = carried[:, 0] < 0
     image[:, agent[0], agent[1]] = np.where(empty[:, None], np.asarray(EMPTY_CODE, np.uint8), carried.astype(np.uint8))
     return image
 
 
 def _visibility_batch(opaque: np.ndarray, agent: tuple[int, int]) -> np.ndarray:
-    """:func:`visibility` for (B, view, view) ``opaque`` masks, the same sweep on (B,) columns."""
-    _, width, height = opaque.shape
-    see = ~opaque
-    mask = np.zeros(opaque.shape, bool)
-    mask[:, agent[0], agent[1]] = True
+    """:func:`visibility` for (B, view, view) ``opaque`` masks: the same sweep, one row at a time by table look-up.
+
+    The sweep of row j reads only that row's opacity and the cells of it already seen (lit by row j + 1, or the
+    agent's own cell), and lights cells of row j and of row j - 1 only; :func:`_row_sweep` tabulates it.
+    """
+    n, width, height = opaque.shape
+    seen_bits, lit_bits = _row_sweep(width)
+    bits = 1 << np.arange(width)
+    see = np.tensordot(~opaque, bits, axes=([1], [0]))  # (B, height): bit i set where cell (i, j) is see-through
+    rows = np.empty((n, height), np.int64)
+    lit = np.zeros(n, np.int64)
     for j in range(height - 1, -1, -1):
-        for i in range(width - 1):
-            spread = mask[:, i, j] & see[:, i, j]
-            mask[:, i + 1, j] |= spread
-            if j > 0:
-                mask[:, i + 1, j - 1] |= spread
-                mask[:, i, j - 1] |= spread
-        for i in range(width - 1, 0, -1):
-            spread = mask[:, i, j] & see[:, i, j]
-            mask[:, i - 1, j] |= spread
-            if j > 0:
-                mask[:, i - 1, j - 1] |= spread
-                mask[:, i, j - 1] |= spread
-    return mask
+        if j == agent[1]:
+            lit |= 1 << agent[0]
+        code = lit << width | see[:, j]
+        rows[:, j], lit = seen_bits[code], lit_bits[code]
+    return (rows[:, None, :] >> np.arange(width)[:, None] & 1).astype(bool)
+
+
+@lru_cache(maxsize=None)
+def _row_sweep(width: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`visibility`'s sweep of one row as two tables indexed by ``lit << width | see`` (bit i: cell i lit
+    before the row's sweep, cell i see-through): the row's cells seen after it, and the cells it lights in the
+    next row (ignored on the last row, as the sweep ignores them)."""
+    codes = np.arange(1 << 2 * width)[:, None]
+    bits = 1 << np.arange(width)
+    mask, see = (codes >> width & bits) > 0, (codes & bits) > 0
+    below = np.zeros_like(mask)
+    for i in range(width - 1):
+        spread = mask[:, i] & see[:, i]
+        mask[:, i + 1] |= spread
+        below[:, i + 1] |= spread
+        below[:, i] |= spread
+    for i in range(width - 1, 0, -1):
+        spread = mask[:, i] & see[:, i]
+        mask[:, i - 1] |= spread
+        below[:, i - 1] |= spread
+        below[:, i] |= spread
+    return mask @ bits, below @ bits
