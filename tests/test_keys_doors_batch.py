@@ -94,6 +94,18 @@ def test_reset_batch_builds_the_envs_mazes(kwargs):
         np.testing.assert_array_equal(value, np.stack([env.layout_arrays()[name] for env in envs]))
 
 
+def test_reset_batch_rows_of_one_seed_are_independent_copies():
+    config = KeysDoorsConfig(n_rooms=2, room_size=3, maze_seed=3, max_steps=300)
+    batch = reset_batch(config, [3] * 6)
+    envs = [KeysDoorsEnv(**config.env_kwargs()) for _ in range(6)]
+    for env in envs:
+        env.reset(seed=3)
+    np.testing.assert_array_equal(batch.padded, np.stack([env.padded_grid for env in envs]))
+    events = dict.fromkeys(("pickups", "doors", "goals", "truncations"), 0)
+    _lockstep(envs, batch, np.random.default_rng(5), events)  # different walks in one maze
+    assert events["pickups"]
+
+
 def test_goal_on_the_last_step_terminates_without_truncation():
     rng = np.random.default_rng(0)
     for seed in range(100):  # find a walk that reaches the cake, then cap the episode at its length

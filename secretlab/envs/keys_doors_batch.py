@@ -38,6 +38,8 @@ _DIR_VEC = np.array(DIR_TO_VEC, np.int64)  # MiniGrid: 0 east, 1 south, 2 west, 
 #: The env's colour index (position in MiniGrid's sorted ``COLOR_NAMES``) -> MiniGrid's colour code, and back.
 COLOUR_CODE = np.array([COLOR_TO_IDX[name] for name in COLOR_NAMES], np.int64)
 CODE_COLOUR = np.argsort(COLOUR_CODE)
+#: Row c + 1: the code of a carried key of colour c (``Key.encode()``); row 0: empty hands.
+_CARRIED_CODES = np.array([(-1, -1, -1)] + [(_KEY, code, 0) for code in COLOUR_CODE], np.int64)
 _LAYOUT = ("door_xy", "door_colour", "key_xy", "key_colour", "goal_xy", "start")
 
 
@@ -194,11 +196,7 @@ class KeysDoorsBatch:
     def carried_codes(self, rows: np.ndarray | None = None) -> np.ndarray:
         """(n, 3) MiniGrid code of each row's carried key (a row of -1 for empty hands), as ``egocentric_views``
         reads it."""
-        held = self.carrying if rows is None else self.carrying[rows]
-        codes = np.full((len(held), 3), -1, np.int64)
-        has = held >= 0
-        codes[has] = np.stack([np.full(has.sum(), _KEY), COLOUR_CODE[held[has]], np.zeros(has.sum(), np.int64)], 1)
-        return codes
+        return _CARRIED_CODES[(self.carrying if rows is None else self.carrying[rows]) + 1]
 
     def observe(self, rows: np.ndarray | None = None) -> np.ndarray:
         """(n, 3, 7, 7) uint8: the observation ``KeysDoorsEnv.step`` would return for each of ``rows`` (default all)."""
@@ -219,8 +217,8 @@ def env_state(env: KeysDoorsEnv) -> dict[str, np.ndarray]:
 def reset_batch(config: KeysDoorsConfig, seeds: Sequence[int]) -> KeysDoorsBatch:
     """A batch of fresh episodes, row i the maze ``KeysDoorsEnv(**config.env_kwargs()).reset(seed=seeds[i])`` builds.
 
-    One env is reset once per seed (a reset rebuilds the whole maze from the seed, so reusing the env changes
-    nothing) and its state copied out.
+    One env is reset once per distinct seed (a reset rebuilds the whole maze from the seed, so reusing the env
+    changes nothing; a fixed maze's batch, whose seeds are all equal, costs one reset) and its state copied out.
     """
     if not isinstance(config, KeysDoorsConfig):
         raise ValueError(f"config must be a KeysDoorsConfig, got {config!r}")
@@ -228,8 +226,9 @@ def reset_batch(config: KeysDoorsConfig, seeds: Sequence[int]) -> KeysDoorsBatch
     if seeds.ndim != 1 or not len(seeds) or seeds.dtype.kind not in "iu" or seeds.min() < 0:
         raise ValueError(f"seeds must be a non-empty 1-D array of integers >= 0, got {seeds!r}")
     env = KeysDoorsEnv(**config.env_kwargs())
-    states = []
-    for seed in seeds:
-        env.reset(seed=int(seed))
-        states.append(env_state(env))
-    return KeysDoorsBatch(config, states)
+    states = {}
+    for seed in seeds.tolist():
+        if seed not in states:
+            env.reset(seed=seed)
+            states[seed] = env_state(env)
+    return KeysDoorsBatch(config, [states[seed] for seed in seeds.tolist()])
