@@ -291,8 +291,8 @@ class KeysDoorsEnv(MiniGridEnv):
         return self._obs(self.gen_obs()), reward, terminated, truncated, info
 
     def advance(self, action) -> tuple[float, bool, bool, dict[str, Any]]:
-        """:meth:`step` without drawing the view: (reward, terminated, truncated, info). Collectors that step
-        many envs in lockstep draw all their views at once with :func:`observe_many`."""
+        """:meth:`step` without drawing the view: (reward, terminated, truncated, info). The collector steps whole
+        batches with :class:`~secretlab.envs.keys_doors_batch.KeysDoorsBatch` (these rules in numpy, tested equal)."""
         action = check_action(action)
         self.step_count += 1
         reward, terminated = 0.0, False

@@ -7,8 +7,8 @@ copying grid objects one by one (``Grid.slice``), rotating the copy
 :func:`egocentric_view` gives the same ``(view, view, 3)`` image from the grid's
 encoding (``Grid.encode()``, kept by the env and refreshed when the grid changes)
 by fancy indexing, with the visibility sweep on Python lists; :func:`egocentric_views` does the same for a
-batch of envs at once (one numpy sweep for all of them), for collectors that step many envs in lockstep.
-``tests/test_keys_doors.py`` checks it against ``gen_obs`` on every step of many
+batch of envs at once (the sweep one view row at a time by table look-up, for all of them), for collectors that
+step many envs in lockstep. ``tests/test_minigrid_view.py`` checks it against ``gen_obs`` on every step of many
 random episodes. It covers what MiniGrid draws with ``see_through_walls=False``:
 walls and closed or locked doors hide what lies behind them, every other object
 is seen through.
