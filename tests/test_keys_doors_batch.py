@@ -237,3 +237,16 @@ def test_agent_features_are_one_hot_codes_channel_by_channel(n_colors, inventory
     np.testing.assert_array_equal(got, np.concatenate(expected, axis=1))
     np.testing.assert_array_equal(agent_features(obs[:1], None if carrying is None else carrying[:1], n_colors),
                                   got[:1])
+
+
+@pytest.mark.parametrize("channel", [0, 1, 2])
+def test_agent_features_refuse_a_code_past_its_channel(channel):
+    """A code too large for its channel would mark a column of the next channel's block: a clear error instead."""
+    from secretlab.envs.keys_doors import FEATURE_CODES, agent_features
+
+    obs = np.zeros((3, 3, 7, 7), np.uint8)
+    obs[1, channel, 2, 4] = FEATURE_CODES[channel]
+    with pytest.raises(ValueError, match="obs must hold view codes below"):
+        agent_features(obs)
+    obs[1, channel, 2, 4] -= 1  # the largest allowed code is accepted
+    assert agent_features(obs).sum() == 3 * 3 * 49

@@ -427,10 +427,12 @@ def agent_features(obs: np.ndarray, carrying: np.ndarray | None = None, n_colors
     a pickup does not depend on which key it holds, so door openings can only be predicted by remembering the
     pickup — the credit SECRET should find.
     """
-    obs = np.asarray(obs)
-    B, width = obs.shape[0], n_agent_features(n_colors, carrying is not None)
+    codes = np.asarray(obs).reshape(len(obs), 3, VIEW * VIEW)  # a view has 3 channels of VIEW² cells
+    B, width = codes.shape[0], n_agent_features(n_colors, carrying is not None)
+    if (codes.max(axis=(0, 2), initial=0) >= FEATURE_CODES).any():  # a code past its block would mark another's
+        raise ValueError(f"obs must hold view codes below {FEATURE_CODES} per channel, got maxima {codes.max((0, 2))}")
     out = np.zeros((B, width), np.float32)  # a 1 per view cell and channel, in the column of its code
-    out.reshape(-1)[(obs.reshape(B, 3, VIEW * VIEW) + _ONE_HOT_COLUMNS + width * np.arange(B)[:, None, None]).ravel()] = 1
+    out.reshape(-1)[(codes + _ONE_HOT_COLUMNS + width * np.arange(B)[:, None, None]).ravel()] = 1
     if carrying is not None:
         out[np.arange(B), width - n_colors + np.asarray(carrying)] = 1
     return out
