@@ -1,12 +1,12 @@
 """Figures of the keys/doors experiment (drawing only; the maze picture is the env's own
-:func:`secretlab.envs.keys_doors.draw_maze`)."""
+:func:`secretlab.envs.keys_doors_picture.draw_maze`)."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from secretlab.envs.keys_doors import draw_maze  # noqa: F401  (the figures' maze panel)
+from secretlab.envs.keys_doors_picture import draw_maze  # noqa: F401  (the figures' maze panel)
 from secretlab.plots import plot_iqm_band
 
 from secretlab.experiments.keys_doors import ARM_NAMES as ARM_LABELS

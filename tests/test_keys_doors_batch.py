@@ -250,3 +250,11 @@ def test_agent_features_refuse_a_code_past_its_channel(channel):
         agent_features(obs)
     obs[1, channel, 2, 4] -= 1  # the largest allowed code is accepted
     assert agent_features(obs).sum() == 3 * 3 * 49
+
+
+@pytest.mark.parametrize("shape", [(7, 7), (2, 7, 7), (2, 3, 7, 6), (2, 4, 7, 7)])
+def test_agent_features_refuse_an_observation_of_the_wrong_shape(shape):
+    from secretlab.envs.keys_doors import agent_features
+
+    with pytest.raises(ValueError, match=r"obs must have shape \(B, 3, 7, 7\)"):
+        agent_features(np.zeros(shape, np.uint8))

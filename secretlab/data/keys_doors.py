@@ -160,7 +160,7 @@ class KeysDoorsDataset:
         }
 
     def layout(self, index: int = 0) -> dict[str, np.ndarray]:
-        """Trajectory ``index``'s maze as the ``layout`` dict :func:`secretlab.envs.keys_doors.draw_maze` reads."""
+        """Trajectory ``index``'s maze as the ``layout`` dict :func:`secretlab.envs.keys_doors_picture.draw_maze` reads."""
         return maze_layout(self.config.env, int(self.maze_seeds[index]))
 
     _FIELDS = ("obs", "actions", "rewards", "states", "picked", "opened", "agent_xy", "lengths", "success",

@@ -411,7 +411,7 @@ def observe_many(envs: list["KeysDoorsEnv"]) -> np.ndarray:
 
 
 # =============================================================================
-# What a policy reads, and the picture of a maze
+# What a policy reads, and the layout of a maze (its picture: secretlab.envs.keys_doors_picture)
 # =============================================================================
 #: MiniGrid codes seen in the view: 11 object types, 6 colours, 3 door states.
 FEATURE_CODES = (OBS_MAX + 1, 6, 3)
@@ -427,7 +427,10 @@ def agent_features(obs: np.ndarray, carrying: np.ndarray | None = None, n_colors
     a pickup does not depend on which key it holds, so door openings can only be predicted by remembering the
     pickup — the credit SECRET should find.
     """
-    codes = np.asarray(obs).reshape(len(obs), 3, VIEW * VIEW)  # a view has 3 channels of VIEW² cells
+    obs = np.asarray(obs)
+    if obs.ndim != 4 or obs.shape[1:] != (3, VIEW, VIEW):
+        raise ValueError(f"obs must have shape (B, 3, {VIEW}, {VIEW}) (env observations), got {obs.shape}")
+    codes = obs.reshape(len(obs), 3, VIEW * VIEW)  # a view has 3 channels of VIEW² cells
     B, width = codes.shape[0], n_agent_features(n_colors, carrying is not None)
     if (codes.max(axis=(0, 2), initial=0) >= FEATURE_CODES).any():  # a code past its block would mark another's
         raise ValueError(f"obs must hold view codes below {FEATURE_CODES} per channel, got maxima {codes.max((0, 2))}")
@@ -448,52 +451,3 @@ def maze_layout(config: KeysDoorsConfig, maze_seed: int) -> dict[str, np.ndarray
     env = KeysDoorsEnv(**{**config.env_kwargs(), "maze_seed": int(maze_seed)})
     env.reset()
     return env.layout_arrays()
-
-
-_COLOUR_RGB = {"red": (0.85, 0.15, 0.15), "green": (0.15, 0.65, 0.25), "blue": (0.2, 0.35, 0.9),
-               "purple": (0.5, 0.2, 0.75), "yellow": (0.9, 0.8, 0.1), "grey": (0.5, 0.5, 0.5)}
-
-
-def draw_maze(ax, env_config: KeysDoorsConfig, layout: dict[str, np.ndarray], values: np.ndarray | None = None,
-              cmap: str = "Reds", title: str | None = None, colorbar_label: str | None = None):
-    """Draw one KeysDoors maze (walls, doors, keys, goal, start) with an optional (height, width) heatmap.
-
-    ``layout``: :meth:`KeysDoorsEnv.layout_arrays` (or one trajectory's slice of a
-    dataset's layout fields). Keys are drawn as coloured circles, doors as
-    coloured squares with a dark edge, the goal ("cake") as a star and the start
-    as a triangle. Returns the heatmap artist (or None).
-    """
-    from matplotlib.patches import Circle, Rectangle
-
-    H, W = env_config.height, env_config.width
-    ax.set_xlim(-0.5, W - 0.5)
-    ax.set_ylim(H - 0.5, -0.5)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    walls = np.zeros((H, W), bool)
-    walls[0, :] = walls[-1, :] = walls[:, 0] = walls[:, -1] = True
-    for i in range(env_config.n_doors):
-        walls[:, (i + 1) * (env_config.room_size + 1)] = True
-    im = None
-    if values is not None:
-        im = ax.imshow(np.ma.masked_invalid(np.where(walls, np.nan, values)), cmap=cmap, vmin=0,
-                       extent=(-0.5, W - 0.5, H - 0.5, -0.5), zorder=1)
-        if colorbar_label is not None:
-            ax.figure.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label=colorbar_label)
-    for y, x in zip(*np.nonzero(walls)):
-        ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, color=(0.25, 0.25, 0.25), zorder=2))
-    for (x, y), c in zip(layout["door_xy"], layout["door_colour"]):
-        ax.add_patch(Rectangle((x - 0.4, y - 0.4), 0.8, 0.8, facecolor=_COLOUR_RGB[COLOR_NAMES[c]],
-                               edgecolor="black", lw=1.5, zorder=3))
-    for room_keys, room_colours, door_colour in zip(layout["key_xy"], layout["key_colour"], layout["door_colour"]):
-        for (x, y), c in zip(room_keys, room_colours):
-            ax.add_patch(Circle((x, y), 0.28, facecolor=_COLOUR_RGB[COLOR_NAMES[c]],
-                                edgecolor="black" if c == door_colour else "white", lw=2, zorder=3))
-    gx, gy = layout["goal_xy"]
-    ax.plot(gx, gy, marker="*", ms=16, color=(0.96, 0.45, 0.75), mec="black", zorder=3)
-    sx, sy, sdir = layout["start"]
-    ax.plot(sx, sy, marker=">v<^"[int(sdir)], ms=10, color=(0.98, 0.82, 0.10), mec="black", zorder=3)
-    if title:
-        ax.set_title(title)
-    return im
