@@ -58,8 +58,12 @@ def test_outside_the_grid_is_wall_and_the_carried_object_is_drawn_on_the_agent()
 
 @pytest.mark.parametrize("show_carried", [False, True])
 def test_batched_views_equal_each_envs_own_step_observation(show_carried):
-    """advance() + observe_many() over a lockstep batch gives what step() gives env by env."""
-    from secretlab.envs.keys_doors import observe_many
+    """advance() + one batched drawing of the views (KeysDoorsBatch.observe of the advanced envs) gives what step()
+    gives env by env."""
+    from secretlab.envs.keys_doors_batch import KeysDoorsBatch
+
+    def observe_many(envs):
+        return KeysDoorsBatch.from_envs(envs).observe()
 
     n = 24
     stepped = [KeysDoorsEnv(n_rooms=3, room_size=3, show_carried=show_carried) for _ in range(n)]

@@ -72,7 +72,7 @@ from minigrid.core.mission import MissionSpace
 from minigrid.core.world_object import Door, Goal, Key
 from minigrid.minigrid_env import MiniGridEnv
 
-from secretlab.envs.minigrid_view import egocentric_view, egocentric_views, padded_encoding
+from secretlab.envs.minigrid_view import EMPTY_CODE, egocentric_view, padded_encoding
 
 #: Bumped whenever the rules change, and part of every cached artifact's key.
 RULES_VERSION = 2
@@ -85,7 +85,6 @@ DOOR_REWARD = 1.0
 GOAL_REWARD = 50.0
 # The agent's own cell inside the channel-first view: row VIEW-1 (closest), column VIEW//2.
 AGENT_VIEW_CELL = (VIEW - 1, VIEW // 2)
-_EMPTY_CODE = (OBJECT_TO_IDX["empty"], 0, 0)
 
 
 def default_max_steps(n_rooms: int, room_size: int) -> int:
@@ -396,18 +395,8 @@ def view_to_obs(images: np.ndarray, show_carried: bool) -> np.ndarray:
     object is wiped from the agent's own cell unless ``show_carried``."""
     if not show_carried:
         images = images.copy()
-        images[:, VIEW // 2, VIEW - 1] = _EMPTY_CODE
+        images[:, VIEW // 2, VIEW - 1] = EMPTY_CODE
     return np.ascontiguousarray(images.transpose(0, 3, 2, 1), dtype=np.uint8)
-
-
-def observe_many(envs: list["KeysDoorsEnv"]) -> np.ndarray:
-    """(B, 3, 7, 7): what :meth:`KeysDoorsEnv.step` would return as observation for each env (same maze shape),
-    drawn in one batched call (:func:`~secretlab.envs.minigrid_view.egocentric_views`)."""
-    carried = np.array([(-1, -1, -1) if env.carrying is None else tuple(env.carrying.encode()) for env in envs],
-                       np.int64)
-    images = egocentric_views(np.stack([env.padded_grid for env in envs]), np.array([env.agent_pos for env in envs]),
-                              np.array([env.agent_dir for env in envs]), VIEW, carried)
-    return view_to_obs(images, envs[0].config.show_carried)
 
 
 # =============================================================================

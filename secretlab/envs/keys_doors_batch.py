@@ -9,7 +9,7 @@ direction, carried colour, doors opened and step count) and applies the same rul
 all of them with a few numpy operations per step. The mazes come from the env itself
 (:meth:`KeysDoorsBatch.from_envs` copies reset or running envs, :func:`reset_batch` resets
 one env per maze seed), so they are the env's mazes by construction; the views are drawn by
-:func:`~secretlab.envs.minigrid_view.egocentric_views`, the drawer behind ``observe_many``.
+:func:`~secretlab.envs.minigrid_view.egocentric_views`.
 ``tests/test_keys_doors_batch.py`` checks every step of many random episodes against
 ``KeysDoorsEnv.step`` (observation, reward, terminated, truncated, info).
 
